@@ -1,0 +1,106 @@
+"""Server settings: every guardrail is a documented setting with a default.
+
+Each field's ``help`` is the documentation; ``docs/settings.md`` lists them all and a test checks it
+does. Settings come from CLI flags (``clair-kg serve --query-timeout 5``) or environment variables
+(``CLAIR_KG_QUERY_TIMEOUT=5``); flags win.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Settings", "settings_from_env", "setting_docs"]
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .project import DEFAULT_BASE_IRI, default_project_root
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_root: Path = field(
+        default_factory=default_project_root,
+        metadata={"help": "Project folder with ontology/, data/ and queries/ (default: the package's own)."},
+    )
+    base_iri: str = field(
+        default=DEFAULT_BASE_IRI,
+        metadata={"help": "Base IRI of the dataset; the server answers its /id/ paths on any host."},
+    )
+    query_timeout: float = field(
+        default=10.0,
+        metadata={"help": "Seconds a SPARQL query may run; past it the query is stopped and the client gets 503."},
+    )
+    max_rows: int = field(
+        default=10_000,
+        metadata={"help": "Most rows (or triples) a query result may hold; larger results are cut to this many."},
+    )
+    max_body_bytes: int = field(
+        default=1_000_000,
+        metadata={"help": "Largest request body accepted, in bytes; larger bodies get 413."},
+    )
+    max_query_length: int = field(
+        default=100_000,
+        metadata={"help": "Longest query string or URL accepted, in characters; longer ones get 414."},
+    )
+    query_workers: int = field(
+        default=2,
+        metadata={"help": "Worker processes that evaluate SPARQL queries (replaced when a query overruns)."},
+    )
+    service_allowlist: tuple[str, ...] = field(
+        default=(),
+        metadata={"help": "Endpoints a SERVICE clause may call (comma-separated); empty means SERVICE is refused."},
+    )
+    cache_size: int = field(
+        default=1024,
+        metadata={"help": "Query results kept in memory per process, keyed by query, dataset and format."},
+    )
+    yasgui_url: str = field(
+        default="https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4/build/",
+        metadata={"help": "Where the query page loads the optional Yasgui editor from; empty turns it off."},
+    )
+    store_path: Path | None = field(
+        default=None,
+        metadata={"help": "Folder of an on-disk pyoxigraph store; default: the graph is held in memory."},
+    )
+    remote_query_url: str | None = field(
+        default=None,
+        metadata={"help": "Use a remote SPARQL 1.1 endpoint as the store instead of the embedded one."},
+    )
+    remote_data_url: str | None = field(
+        default=None,
+        metadata={"help": "Graph Store Protocol URL of the remote store, used to load the graph into it."},
+    )
+    cors_origins: tuple[str, ...] = field(
+        default=("*",),
+        metadata={"help": "Origins allowed by CORS (comma-separated); '*' allows any."},
+    )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+def setting_docs() -> dict[str, str]:
+    """Setting name -> help text, for the docs and ``--help``."""
+    return {f.name: str(f.metadata.get("help", "")) for f in fields(Settings)}
+
+def _coerce(kind: Any, raw: str) -> Any:
+    text = str(kind)
+    if "tuple" in text:
+        return tuple(p.strip() for p in raw.split(",") if p.strip())
+    if "Path" in text:
+        return Path(raw)
+    if text == "float":
+        return float(raw)
+    if text == "int":
+        return int(raw)
+    return raw
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Settings with ``CLAIR_KG_<NAME>`` environment variables applied."""
+    env = os.environ if environ is None else environ
+    changes: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"CLAIR_KG_{f.name.upper()}")
+        if raw is not None:
+            changes[f.name] = _coerce(f.type, raw)
+    return Settings(**changes)

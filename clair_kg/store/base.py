@@ -1,0 +1,156 @@
+"""The store interface: what the web tier and the CLI need from a triple store, and no more.
+
+Two implementations: :class:`~clair_kg.store.embedded.EmbeddedStore` (pyoxigraph, in memory or on
+disk) and :class:`~clair_kg.store.remote.RemoteStore` (any SPARQL 1.1 Protocol endpoint). Both speak
+in pyoxigraph terms (``NamedNode``, ``Literal``, ``BlankNode``), so callers never depend on the
+backend. The default graph of every query is the union of the named graphs unless a request names
+its own dataset (``default-graph-uri`` / ``named-graph-uri``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_DATASET",
+    "GRAPH_FORMATS",
+    "RESULT_FORMATS",
+    "DatasetSpec",
+    "QueryForm",
+    "SerializedResult",
+    "Store",
+    "Term",
+    "query_form",
+]
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+Term = NamedNode | BlankNode | Literal | Triple
+
+#: media type -> short name, for SELECT/ASK results
+RESULT_FORMATS: dict[str, str] = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+#: media type -> short name, for CONSTRUCT/DESCRIBE results and RDF documents
+GRAPH_FORMATS: dict[str, str] = {
+    "text/turtle": "ttl",
+    "application/n-triples": "nt",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdf",
+    "application/trig": "trig",
+    "application/n-quads": "nq",
+}
+
+
+class QueryForm(Enum):
+    SELECT = "SELECT"
+    ASK = "ASK"
+    CONSTRUCT = "CONSTRUCT"
+    DESCRIBE = "DESCRIBE"
+
+    @property
+    def returns_graph(self) -> bool:
+        return self in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
+
+
+_COMMENT_OR_STRING = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>")
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def query_form(query: str) -> QueryForm | None:
+    """The form of a query, from its text (comments, strings and IRIs ignored); None if unknown."""
+    cleaned = _COMMENT_OR_STRING.sub(" ", query)
+    match = _FORM.search(cleaned)
+    return QueryForm(match.group(1).upper()) if match else None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """The RDF dataset of one query (SPARQL Protocol ``default-graph-uri``/``named-graph-uri``).
+
+    Empty means the store's default: the union of all named graphs as default graph, every named
+    graph visible to ``GRAPH``.
+    """
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+    @property
+    def is_default(self) -> bool:
+        return not self.default_graphs and not self.named_graphs
+
+
+DEFAULT_DATASET = DatasetSpec()
+
+
+@dataclass(frozen=True)
+class SerializedResult:
+    form: QueryForm
+    media_type: str
+    body: bytes
+
+
+class Store(Protocol):
+    """A read-mostly RDF store. Implementations raise only :mod:`clair_kg.errors` exceptions."""
+
+    def select(
+        self, query: str, *, bindings: Mapping[str, Term] | None = None
+    ) -> list[dict[str, Term]]:
+        """Run a SELECT; each row maps variable name to term (unbound variables are absent)."""
+        ...
+
+    def ask(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> bool: ...
+
+    def construct(
+        self, query: str, *, bindings: Mapping[str, Term] | None = None
+    ) -> list[Triple]:
+        """Run a CONSTRUCT or DESCRIBE and return its triples."""
+        ...
+
+    def execute(
+        self,
+        query: str,
+        *,
+        media_type: str,
+        dataset: DatasetSpec = DEFAULT_DATASET,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> SerializedResult:
+        """Run any query form and serialize the result in ``media_type``.
+
+        ``media_type`` is a key of RESULT_FORMATS for SELECT/ASK or GRAPH_FORMATS for
+        CONSTRUCT/DESCRIBE; the caller negotiates it.
+        """
+        ...
+
+    def load_nquads(self, data: bytes) -> None:
+        """Add N-Quads (the handover format from the build) to the store."""
+        ...
+
+    def graphs(self) -> Sequence[str]:
+        """The IRIs of the named graphs in the store, sorted."""
+        ...
+
+    def __len__(self) -> int:
+        """The number of quads in the store."""
+        ...
+
+
+_UPDATE = re.compile(
+    r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b(\s+(DATA|WHERE|SILENT|GRAPH|DEFAULT|NAMED|ALL|INTO|TO)\b|\s*\{|\s*<)",
+    re.IGNORECASE,
+)
+
+
+def looks_like_update(text: str) -> bool:
+    """True when ``text`` reads as a SPARQL Update request (so it gets "read-only", not "syntax")."""
+    return query_form(text) is None and bool(_UPDATE.search(_COMMENT_OR_STRING.sub(" ", text)))
+
+
+__all__ += ["looks_like_update"]

@@ -1,0 +1,162 @@
+"""The embedded store: pyoxigraph, in memory (the default) or in a folder on disk."""
+
+from __future__ import annotations
+
+__all__ = ["EmbeddedStore"]
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph
+from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat
+
+from ..errors import ForbiddenOperation, NotAcceptable, QuerySyntaxError
+from .base import (
+    DEFAULT_DATASET,
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    DatasetSpec,
+    QueryForm,
+    SerializedResult,
+    Term,
+    looks_like_update,
+)
+
+_RESULTS = {
+    "application/sparql-results+json": QueryResultsFormat.JSON,
+    "application/sparql-results+xml": QueryResultsFormat.XML,
+    "text/csv": QueryResultsFormat.CSV,
+    "text/tab-separated-values": QueryResultsFormat.TSV,
+}
+_GRAPHS = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/trig": RdfFormat.TRIG,
+    "application/n-quads": RdfFormat.N_QUADS,
+}
+assert set(_RESULTS) == set(RESULT_FORMATS) and set(_GRAPHS) == set(GRAPH_FORMATS)
+
+
+def _substitutions(bindings: Mapping[str, Term] | None) -> dict[pyoxigraph.Variable, Any] | None:
+    if not bindings:
+        return None
+    return {pyoxigraph.Variable(name): term for name, term in bindings.items()}
+
+
+class EmbeddedStore:
+    """A :class:`~clair_kg.store.base.Store` over a ``pyoxigraph.Store``."""
+
+    def __init__(self, inner: pyoxigraph.Store | None = None) -> None:
+        self._inner = inner if inner is not None else pyoxigraph.Store()
+
+    @classmethod
+    def open(cls, path: Path) -> EmbeddedStore:
+        """A store in ``path`` (created if missing), writable by this process only."""
+        return cls(pyoxigraph.Store(str(path)))
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> EmbeddedStore:
+        """A store in ``path`` opened read-only; several processes may do this at once."""
+        return cls(pyoxigraph.Store.read_only(str(path)))
+
+    @property
+    def inner(self) -> pyoxigraph.Store:
+        return self._inner
+
+    def _run(
+        self,
+        query: str,
+        *,
+        dataset: DatasetSpec = DEFAULT_DATASET,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> QuerySolutions | QueryBoolean | QueryTriples:
+        kwargs: dict[str, Any] = {"substitutions": _substitutions(bindings)}
+        if dataset.is_default:
+            kwargs["use_default_graph_as_union"] = True
+        else:
+            # Protocol semantics: an unnamed part keeps the store's usual view of it.
+            if dataset.default_graphs:
+                kwargs["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
+            else:
+                kwargs["use_default_graph_as_union"] = True
+            if dataset.named_graphs:
+                kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
+        try:
+            return self._inner.query(query, **kwargs)
+        except SyntaxError as exc:
+            if looks_like_update(query):
+                raise ForbiddenOperation(
+                    "this endpoint is read-only: SPARQL Update is not accepted"
+                ) from exc
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
+        except ValueError as exc:  # e.g. an invalid IRI in default-graph-uri
+            raise QuerySyntaxError(str(exc)) from exc
+
+    def select(
+        self, query: str, *, bindings: Mapping[str, Term] | None = None
+    ) -> list[dict[str, Term]]:
+        result = self._run(query, bindings=bindings)
+        if not isinstance(result, QuerySolutions):
+            raise QuerySyntaxError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        rows: list[dict[str, Term]] = []
+        for solution in result:
+            row: dict[str, Term] = {}
+            for name in names:
+                term = solution[name]
+                if term is not None:
+                    row[name] = term
+            rows.append(row)
+        return rows
+
+    def ask(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> bool:
+        result = self._run(query, bindings=bindings)
+        if not isinstance(result, QueryBoolean):
+            raise QuerySyntaxError("expected an ASK query")
+        return bool(result)
+
+    def construct(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> list[pyoxigraph.Triple]:
+        result = self._run(query, bindings=bindings)
+        if not isinstance(result, QueryTriples):
+            raise QuerySyntaxError("expected a CONSTRUCT or DESCRIBE query")
+        return list(result)
+
+    def execute(
+        self,
+        query: str,
+        *,
+        media_type: str,
+        dataset: DatasetSpec = DEFAULT_DATASET,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> SerializedResult:
+        result = self._run(query, dataset=dataset, bindings=bindings)
+        if isinstance(result, QueryTriples):
+            fmt = _GRAPHS.get(media_type)
+            if fmt is None:
+                raise NotAcceptable("a graph result cannot be written as " + media_type,
+                                    supported=list(GRAPH_FORMATS))
+            if fmt in (RdfFormat.TRIG, RdfFormat.N_QUADS):
+                # A query result is one graph; in a dataset format it is the default graph.
+                fmt = RdfFormat.TURTLE if fmt is RdfFormat.TRIG else RdfFormat.N_TRIPLES
+            form = QueryForm.CONSTRUCT
+            body = result.serialize(format=fmt)
+        else:
+            rfmt = _RESULTS.get(media_type)
+            if rfmt is None:
+                raise NotAcceptable("a query result cannot be written as " + media_type,
+                                    supported=list(RESULT_FORMATS))
+            form = QueryForm.ASK if isinstance(result, QueryBoolean) else QueryForm.SELECT
+            body = result.serialize(format=rfmt)
+        return SerializedResult(form=form, media_type=media_type, body=body or b"")
+
+    def load_nquads(self, data: bytes) -> None:
+        self._inner.bulk_load(data, format=RdfFormat.N_QUADS)
+
+    def graphs(self) -> Sequence[str]:
+        return sorted(g.value for g in self._inner.named_graphs() if isinstance(g, NamedNode))
+
+    def __len__(self) -> int:
+        return len(self._inner)

@@ -1,0 +1,54 @@
+"""The one app factory: ``create_app(settings, store, release)``.
+
+The store is injected (tests and ``clair-kg serve`` call this same factory); nothing here is
+module-level state. Each feature lives in its own router module and is mounted here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["create_app"]
+
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from .. import __version__
+from ..release import ReleaseInfo
+from ..settings import Settings
+from ..store import Store
+from .context import AppContext
+from .errors import install_error_handlers
+
+
+def create_app(settings: Settings, store: Store, release: ReleaseInfo) -> FastAPI:
+    """Build the ASGI app serving ``store`` (already loaded with a validated ``release``)."""
+    app = FastAPI(
+        title="clair-kg",
+        version=__version__,
+        description="The CLAIR knowledge graph: SPARQL, linked data, named queries, search and reconciliation.",
+        redirect_slashes=False,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = AppContext(settings=settings, store=store, release=release)
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["service"], summary="Liveness: 200 once the graph is loaded")
+    def health(request: Request) -> JSONResponse:
+        ctx: AppContext = request.app.state.ctx
+        return JSONResponse(
+            {"status": "ok", "release": ctx.release.sha256[:12], "quads": ctx.release.quads},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers() -> list[APIRouter]:
+    """Feature routers, imported here so each feature stays in its own module."""
+    from . import consumers, linked_data, sparql_endpoint
+
+    return [sparql_endpoint.router, linked_data.router, consumers.router]

@@ -1,0 +1,81 @@
+"""The one place where errors become HTTP responses.
+
+A :class:`~clair_kg.errors.ClairKgError` becomes its status with a JSON body
+(``{"error": …, "status": …}``), or a small HTML page when the client prefers HTML. Anything else
+is a bug: it is logged with its traceback and the client gets a plain 500 without one.
+"""
+
+from __future__ import annotations
+
+__all__ = ["error_response", "install_error_handlers"]
+
+import html
+import json
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..errors import ClairKgError
+
+log = logging.getLogger("clair_kg.web")
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept.split(",")[0]
+
+
+def error_response(request: Request, status: int, message: str, extra: dict[str, object] | None = None) -> Response:
+    headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
+    if _wants_html(request):
+        title = f"{status} — {html.escape(message.split(':')[0])}"
+        page = (
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{title}</title></head><body><main><h1>{status}</h1>"
+            f"<p>{html.escape(message)}</p>"
+            "<form action=\"/search\" method=\"get\"><label>Search the graph "
+            "<input name=\"q\" type=\"search\"></label> <button>Search</button></form>"
+            "<p><a href=\"/\">Home</a> · <a href=\"/sparql\">SPARQL</a></p></main></body></html>"
+        )
+        return Response(page, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
+    body: dict[str, object] = {"error": message, "status": status}
+    body.update(extra or {})
+    return Response(
+        json.dumps(body, ensure_ascii=False), status_code=status,
+        media_type="application/json", headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_clair_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ClairKgError)
+        if exc.status >= 500 and exc.status not in (502, 503):
+            log.error("internal error on %s", request.url.path, exc_info=exc)
+        payload = exc.to_json()
+        extra = {k: v for k, v in payload.items() if k not in ("error", "status")}
+        return error_response(request, exc.status, exc.message, extra)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return error_response(request, exc.status_code, str(exc.detail))
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()
+        )
+        return error_response(request, 400, f"invalid request: {problems}")
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unexpected error on %s", request.url.path, exc_info=exc)
+        return error_response(request, 500, "internal server error (logged on the server)")
+
+    app.add_exception_handler(ClairKgError, on_clair_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected)
