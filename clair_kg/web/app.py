@@ -8,7 +8,10 @@ from __future__ import annotations
 
 __all__ = ["create_app"]
 
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -33,6 +36,7 @@ def create_app(settings: Settings, store: Store, release: ReleaseInfo) -> FastAP
     )
     app.state.ctx = AppContext(settings=settings, store=store, release=release)
     install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/health", tags=["service"], summary="Liveness: 200 once the graph is loaded")
     def health(request: Request) -> JSONResponse:
