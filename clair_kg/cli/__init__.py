@@ -51,5 +51,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
