@@ -1,0 +1,468 @@
+"""Every Store method, identically, on both implementations over the real graph.
+
+``embedded`` is pyoxigraph in memory; ``remote`` is a :class:`RemoteStore` in front of a real
+``oxigraph serve --union-default-graph`` subprocess (the ``oxigraph`` CLI comes from the dev extra),
+loaded through the Graph Store Protocol. Both must give the same answers to the same queries.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph
+import pytest
+from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+
+from clair_kg.errors import BadRequest, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
+from clair_kg.release import Release
+from clair_kg.store import GRAPH_FORMATS, RESULT_FORMATS, DatasetSpec, EmbeddedStore, RemoteStore, Store
+from clair_kg.store.base import QueryForm
+
+ID = "https://w3id.org/clair-kg/id/"
+GRAPH = "https://w3id.org/clair-kg/graph/"
+CLAIR = NamedNode(ID + "org/clair")
+LONDON = NamedNode(ID + "office/london")
+PREFIXES = """\
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX clair: <https://w3id.org/clair-kg/ontology#>
+"""
+HOSTILE = '" } ; DROP ALL ; #'
+
+
+# --- the two stores ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _oxigraph_cli() -> str:
+    beside_python = Path(sys.executable).with_name("oxigraph")
+    found = str(beside_python) if beside_python.exists() else shutil.which("oxigraph")
+    if found is None:
+        pytest.fail("the `oxigraph` CLI is missing: install the dev extra (pip install -e '.[dev]')")
+    return found
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``oxigraph serve`` on a free loopback port; yields its base URL."""
+    location = tmp_path_factory.mktemp("oxigraph-store")
+    log = (location.parent / "oxigraph-serve.log").open("wb")
+    port = free_port()
+    proc = subprocess.Popen(
+        [_oxigraph_cli(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+         "--union-default-graph"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"oxigraph serve exited with {proc.returncode}; see {log.name}")
+            try:
+                if httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("oxigraph serve did not answer within 30 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def remote_store(oxigraph_server: str, release: Release) -> Iterator[RemoteStore]:
+    store = RemoteStore(oxigraph_server + "/query", data_url=oxigraph_server + "/store")
+    store.load_nquads(release.nquads)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def store(request: pytest.FixtureRequest) -> Store:
+    fixture = "embedded_store" if request.param == "embedded" else "remote_store"
+    result: Store = request.getfixturevalue(fixture)
+    return result
+
+
+@pytest.fixture(scope="session")
+def both(embedded_store: EmbeddedStore, remote_store: RemoteStore) -> tuple[Store, Store]:
+    return embedded_store, remote_store
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _rows(rows: list[dict[str, pyoxigraph.NamedNode | pyoxigraph.Literal | object]]) -> Counter[str]:
+    """A multiset of rows, each as a canonical string, for comparing result sets."""
+    return Counter(json.dumps(sorted((k, str(v)) for k, v in row.items())) for row in rows)
+
+
+def _parsed_rows(body: bytes, media_type: str) -> Counter[str] | bool:
+    """Parse a serialized SELECT/ASK result; rows as a multiset (CSV loses term kinds: plain values)."""
+    if media_type == "text/csv":
+        text = body.decode("utf-8")
+        if text.strip() in ("true", "false"):  # not a standard, but what some stores write for ASK
+            return text.strip() == "true"
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader)
+        return Counter(json.dumps(sorted(zip(header, line, strict=True))) for line in reader)
+    fmt = {"application/sparql-results+json": QueryResultsFormat.JSON,
+           "application/sparql-results+xml": QueryResultsFormat.XML,
+           "text/tab-separated-values": QueryResultsFormat.TSV}[media_type]
+    parsed = pyoxigraph.parse_query_results(body, format=fmt)
+    if isinstance(parsed, QueryBoolean):
+        return bool(parsed)
+    assert isinstance(parsed, QuerySolutions)
+    names = [v.value for v in parsed.variables]
+    return _rows([{n: s[n] for n in names if s[n] is not None} for s in parsed])
+
+
+_RDF = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/trig": RdfFormat.TRIG,
+    "application/n-quads": RdfFormat.N_QUADS,
+}
+
+
+def _parsed_triples(body: bytes, media_type: str) -> set[str]:
+    return {str(q.triple) for q in pyoxigraph.parse(body, format=_RDF[media_type])}
+
+
+# --- queries both stores must answer alike ------------------------------------------------------
+
+SELECTS = {
+    "labels ordered": "SELECT ?s ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l ?s",
+    "counts by type": "SELECT ?t (COUNT(*) AS ?n) WHERE { ?s a ?t } GROUP BY ?t ORDER BY DESC(?n) ?t",
+    "offices, cities, countries": """SELECT ?office ?city ?country WHERE {
+        ?office a clair:OverseasOffice ; org:unitOf <https://w3id.org/clair-kg/id/org/clair> ;
+            schema:location ?city .
+        ?city schema:containedInPlace ?country . } ORDER BY ?office""",
+    "text filter": 'SELECT ?s ?l WHERE { ?s rdfs:label ?l FILTER(CONTAINS(LCASE(?l), "office")) }',
+    "per graph": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    "japanese labels": 'SELECT ?s ?l WHERE { ?s skos:prefLabel ?l FILTER(LANG(?l) = "ja") }',
+    "optional": "SELECT ?s ?alt WHERE { ?s a schema:City OPTIONAL { ?s skos:altLabel ?alt } }",
+}
+CONSTRUCTS = {
+    "describe": "DESCRIBE <https://w3id.org/clair-kg/id/org/clair>",
+    "construct": "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s a schema:City ; rdfs:label ?l }",
+}
+ASKS = {
+    "true": "ASK { <https://w3id.org/clair-kg/id/org/clair> rdfs:label ?l }",
+    "false": "ASK { <https://w3id.org/clair-kg/id/org/nowhere> ?p ?o }",
+}
+
+
+# --- size and graphs ------------------------------------------------------------------------------
+
+
+def test_len_counts_the_quads(store: Store, release: Release) -> None:
+    assert len(store) == release.info.quads > 0
+
+
+def test_graphs_are_the_source_graphs(store: Store, release: Release) -> None:
+    graphs = store.graphs()
+    assert list(graphs) == sorted(release.info.graphs)
+    assert GRAPH + "wikipedia" in graphs
+
+
+# --- select / ask / construct with bindings ---------------------------------------------------------
+
+
+def test_select_binds_a_named_node(store: Store) -> None:
+    rows = store.select(PREFIXES + "SELECT ?l WHERE { ?s rdfs:label ?l }", bindings={"s": CLAIR})
+    labels = {row["l"] for row in rows}
+    assert Literal("Council of Local Authorities for International Relations", language="en") in labels
+    assert all(isinstance(t, Literal) for t in labels)
+    assert any(t.language == "ja" for t in labels if isinstance(t, Literal))
+
+
+def test_select_binds_a_literal_with_a_language_tag(store: Store) -> None:
+    query = PREFIXES + "SELECT ?s WHERE { ?s rdfs:label ?l }"
+    rows = store.select(query, bindings={"l": Literal("CLAIR London Office", language="en")})
+    assert rows == [{"s": LONDON}]
+    # the tag is part of the term: untagged, or tagged otherwise, it matches nothing
+    assert store.select(query, bindings={"l": Literal("CLAIR London Office")}) == []
+    assert store.select(query, bindings={"l": Literal("CLAIR London Office", language="ja")}) == []
+
+
+def test_select_keeps_unbound_variables_out_of_rows(store: Store) -> None:
+    rows = store.select(PREFIXES + SELECTS["optional"])
+    assert rows and any("alt" not in row for row in rows) and any("alt" in row for row in rows)
+
+
+def test_hostile_literal_binding_matches_nothing_and_changes_nothing(store: Store, release: Release) -> None:
+    query = PREFIXES + "SELECT ?s WHERE { ?s rdfs:label ?l }"
+    assert store.select(query, bindings={"l": Literal(HOSTILE)}) == []
+    assert store.select(query, bindings={"l": Literal(HOSTILE, language="en")}) == []
+    assert store.ask(PREFIXES + "ASK { ?s rdfs:label ?l }", bindings={"l": Literal(HOSTILE)}) is False
+    assert store.construct(PREFIXES + "CONSTRUCT WHERE { ?s rdfs:label ?l }", bindings={"l": Literal(HOSTILE)}) == []
+    assert len(store) == release.info.quads
+
+
+def test_ask(store: Store) -> None:
+    assert store.ask(PREFIXES + ASKS["true"]) is True
+    assert store.ask(PREFIXES + ASKS["false"]) is False
+    assert store.ask(PREFIXES + "ASK { ?s rdfs:label ?l }", bindings={"s": LONDON}) is True
+    assert store.ask(PREFIXES + "ASK { ?s rdfs:label ?l }", bindings={"s": NamedNode(ID + "org/none")}) is False
+
+
+def test_construct_and_describe(store: Store) -> None:
+    described = store.construct(CONSTRUCTS["describe"])
+    assert described and all(t.subject == CLAIR for t in described)
+    built = store.construct(PREFIXES + CONSTRUCTS["construct"])
+    assert built and all(str(t.predicate) == "<http://www.w3.org/2000/01/rdf-schema#label>" for t in built)
+    bound = store.construct(PREFIXES + "CONSTRUCT WHERE { ?s rdfs:label ?l }", bindings={"s": LONDON})
+    assert Literal("CLAIR London Office", language="en") in [t.object for t in bound]
+    assert all(t.subject == LONDON for t in bound)
+    bound = store.construct(PREFIXES + "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s rdfs:label ?l }",
+                            bindings={"s": LONDON, "l": Literal("CLAIR London Office", language="en")})
+    assert [t.object for t in bound] == [Literal("CLAIR London Office", language="en")]
+
+
+def test_bindings_pre_bind_variables_that_are_not_projected(store: Store) -> None:
+    """Named queries bind parameters the SELECT does not project, used in GROUP BY and BIND."""
+    grouped = PREFIXES + """SELECT ?p (COUNT(*) AS ?n) WHERE { ?entity ?p ?o } GROUP BY ?p ORDER BY ?p"""
+    inlined = grouped.replace("?entity", "<https://w3id.org/clair-kg/id/office/london>")
+    assert store.select(grouped, bindings={"entity": LONDON}) == store.select(inlined)
+    defaulted = PREFIXES + """SELECT ?l WHERE {
+        BIND(COALESCE(?who, <https://w3id.org/clair-kg/id/org/clair>) AS ?x) ?x rdfs:label ?l }"""
+    london = {r["l"] for r in store.select(defaulted, bindings={"who": LONDON})}
+    assert Literal("CLAIR London Office", language="en") in london
+    assert Literal("CLAIR London Office", language="en") not in {r["l"] for r in store.select(defaulted)}
+
+
+def test_named_query_with_a_parameter(store: Store, project_root: Path) -> None:
+    text = (project_root / "queries" / "entity-sources.rq").read_text(encoding="utf-8")
+    bound = store.select(text, bindings={"entity": LONDON})
+    everything = store.select(text)
+    assert bound and len(bound) < len(everything)
+    if "entity" in bound[0]:  # the query projects its parameter: binding it is filtering by it
+        assert _rows(bound) == _rows([r for r in everything if r.get("entity") == LONDON])  # type: ignore[arg-type]
+
+
+def test_binding_names_and_blank_nodes_are_checked(store: Store) -> None:
+    with pytest.raises(BadRequest):
+        store.select("SELECT * WHERE { ?s ?p ?o }", bindings={"s) } ; DROP ALL ; #": LONDON})
+    with pytest.raises(BadRequest):
+        store.select("SELECT * WHERE { ?s ?p ?o }", bindings={"s": pyoxigraph.BlankNode()})
+
+
+def test_wrong_form_for_the_method_is_an_error(store: Store) -> None:
+    with pytest.raises(QuerySyntaxError):
+        store.select(PREFIXES + ASKS["true"])
+    with pytest.raises(QuerySyntaxError):
+        store.ask(PREFIXES + SELECTS["text filter"])
+
+
+# --- execute: every media type, parseable ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("media_type", sorted(RESULT_FORMATS))
+def test_execute_select_in_every_result_format(store: Store, media_type: str) -> None:
+    query = PREFIXES + SELECTS["offices, cities, countries"]
+    result = store.execute(query, media_type=media_type)
+    assert result.form is QueryForm.SELECT and result.media_type == media_type
+    parsed = _parsed_rows(result.body, media_type)
+    assert isinstance(parsed, Counter) and sum(parsed.values()) == 6  # Singapore has no containing country
+
+
+@pytest.mark.parametrize("media_type", sorted(RESULT_FORMATS))
+def test_execute_ask_in_every_result_format(store: Store, media_type: str) -> None:
+    for name, expected in (("true", True), ("false", False)):
+        result = store.execute(PREFIXES + ASKS[name], media_type=media_type)
+        assert result.form is QueryForm.ASK
+        if media_type == "text/csv":  # SPARQL CSV has no boolean form; only require something readable
+            assert result.body.decode("utf-8").strip().lower().endswith(str(expected).lower())
+        else:
+            assert _parsed_rows(result.body, media_type) is expected
+
+
+@pytest.mark.parametrize("media_type", sorted(GRAPH_FORMATS))
+def test_execute_graph_in_every_graph_format(store: Store, media_type: str) -> None:
+    result = store.execute(CONSTRUCTS["describe"], media_type=media_type)
+    assert result.form in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
+    expected = {str(t) for t in store.construct(CONSTRUCTS["describe"])}
+    assert _parsed_triples(result.body, media_type) == expected
+
+
+def test_execute_keeps_language_tags_and_datatypes(store: Store) -> None:
+    query = PREFIXES + 'SELECT ?l (COUNT(*) AS ?n) WHERE { ?s rdfs:label ?l FILTER(LANG(?l) = "ja") } GROUP BY ?l'
+    for media_type in ("application/sparql-results+json", "application/sparql-results+xml",
+                       "text/tab-separated-values"):
+        body = store.execute(query, media_type=media_type).body
+        parsed = pyoxigraph.parse_query_results(body, format={
+            "application/sparql-results+json": QueryResultsFormat.JSON,
+            "application/sparql-results+xml": QueryResultsFormat.XML,
+            "text/tab-separated-values": QueryResultsFormat.TSV}[media_type])
+        assert isinstance(parsed, QuerySolutions)
+        solutions = list(parsed)
+        assert solutions
+        for s in solutions:
+            assert isinstance(s["l"], Literal) and s["l"].language == "ja"
+            assert isinstance(s["n"], Literal) and s["n"].datatype.value.endswith("#integer")
+
+
+# --- datasets -------------------------------------------------------------------------------------
+
+
+def _count(store: Store, query: str, dataset: DatasetSpec) -> int:
+    body = store.execute(query, media_type="application/sparql-results+json", dataset=dataset).body
+    parsed = pyoxigraph.parse_query_results(body, format=QueryResultsFormat.JSON)
+    assert isinstance(parsed, QuerySolutions)
+    rows = list(parsed)
+    value = rows[0]["n"] if rows else None
+    return int(value.value) if isinstance(value, Literal) else 0
+
+
+COUNT_DEFAULT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+COUNT_NAMED = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def test_dataset_default_is_the_union(store: Store, release: Release) -> None:
+    assert _count(store, COUNT_DEFAULT, DatasetSpec()) == _count(store, COUNT_NAMED, DatasetSpec())
+
+
+def test_dataset_default_graphs(store: Store) -> None:
+    one = _count(store, COUNT_DEFAULT, DatasetSpec(default_graphs=(GRAPH + "wikipedia",)))
+    two = _count(store, COUNT_DEFAULT, DatasetSpec(default_graphs=(GRAPH + "wikipedia", GRAPH + "reference")))
+    everything = _count(store, COUNT_DEFAULT, DatasetSpec())
+    assert 0 < one < two <= everything
+    # default-graph-uri alone: no named graphs (SPARQL 1.1 Query 13.2, like FROM without FROM NAMED)
+    assert _count(store, COUNT_NAMED, DatasetSpec(default_graphs=(GRAPH + "wikipedia",))) == 0
+
+
+def test_dataset_named_graphs(store: Store) -> None:
+    spec = DatasetSpec(named_graphs=(GRAPH + "wikipedia",))
+    body = store.execute("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+                         media_type="application/sparql-results+json", dataset=spec).body
+    assert _parsed_rows(body, "application/sparql-results+json") == _rows([{"g": NamedNode(GRAPH + "wikipedia")}])
+    # named-graph-uri alone: the default graph is empty (like FROM NAMED without FROM)
+    assert _count(store, COUNT_DEFAULT, spec) == 0
+    full = DatasetSpec(default_graphs=(GRAPH + "reference",), named_graphs=(GRAPH + "wikipedia",))
+    reference = DatasetSpec(default_graphs=(GRAPH + "reference",))
+    assert _count(store, COUNT_DEFAULT, full) == _count(store, COUNT_DEFAULT, reference)
+    assert _count(store, COUNT_NAMED, full) == _count(store, COUNT_NAMED, spec) > 0
+
+
+def test_dataset_unknown_graph_is_empty_not_an_error(store: Store) -> None:
+    unknown = "https://example.org/no-such-graph"
+    assert _count(store, COUNT_DEFAULT, DatasetSpec(default_graphs=(unknown,))) == 0
+    assert _count(store, COUNT_NAMED, DatasetSpec(named_graphs=(unknown,))) == 0
+    result = store.execute("ASK { ?s ?p ?o }", media_type="application/sparql-results+json",
+                           dataset=DatasetSpec(default_graphs=(unknown,)))
+    assert _parsed_rows(result.body, "application/sparql-results+json") is False
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["SELECT ?s WHERE { ?s }", "SELEKT * WHERE { ?s ?p ?o }", "ASK {", ""])
+def test_syntax_errors(store: Store, query: str) -> None:
+    with pytest.raises(QuerySyntaxError):
+        store.select(query)
+    with pytest.raises(QuerySyntaxError):
+        store.execute(query, media_type="application/sparql-results+json")
+
+
+@pytest.mark.parametrize("update", [
+    "INSERT DATA { <http://example.org/s> <http://example.org/p> <http://example.org/o> }",
+    "DELETE WHERE { ?s ?p ?o }",
+    "DROP ALL",
+    "CLEAR DEFAULT",
+    pytest.param("LOAD <http://example.org/data.ttl>", marks=pytest.mark.xfail(
+        reason="looks_like_update() blanks IRIs before matching, so a bare `LOAD <iri>` reads as a syntax error",
+        raises=QuerySyntaxError)),
+    "PREFIX ex: <http://example.org/>\nDELETE { ?s ?p ?o } INSERT { ?s ex:p 1 } WHERE { ?s ?p ?o }",
+])
+def test_updates_are_forbidden_and_change_nothing(store: Store, update: str, release: Release) -> None:
+    with pytest.raises(ForbiddenOperation):
+        store.execute(update, media_type="application/sparql-results+json")
+    with pytest.raises(ForbiddenOperation):
+        store.select(update)
+    assert len(store) == release.info.quads
+
+
+def test_dead_remote_is_unavailable() -> None:
+    port = free_port()  # nothing listens here
+    dead = RemoteStore(f"http://127.0.0.1:{port}/query", data_url=f"http://127.0.0.1:{port}/store", timeout=2)
+    try:
+        with pytest.raises(StoreUnavailable):
+            dead.select("SELECT * WHERE { ?s ?p ?o }")
+        with pytest.raises(StoreUnavailable):
+            dead.ask("ASK {}")
+        with pytest.raises(StoreUnavailable):
+            dead.execute("ASK {}", media_type="application/sparql-results+json")
+        with pytest.raises(StoreUnavailable):
+            dead.load_nquads(b"")
+        with pytest.raises(StoreUnavailable):
+            dead.graphs()
+    finally:
+        dead.close()
+
+
+# --- both stores, same answers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SELECTS))
+def test_same_select_results(both: tuple[Store, Store], name: str) -> None:
+    embedded, remote = both
+    rows = _rows(embedded.select(PREFIXES + SELECTS[name]))  # type: ignore[arg-type]
+    assert rows and rows == _rows(remote.select(PREFIXES + SELECTS[name]))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(SELECTS))
+@pytest.mark.parametrize("media_type", sorted(RESULT_FORMATS))
+def test_same_serialized_select_results(both: tuple[Store, Store], name: str, media_type: str) -> None:
+    embedded, remote = both
+    a = _parsed_rows(embedded.execute(PREFIXES + SELECTS[name], media_type=media_type).body, media_type)
+    b = _parsed_rows(remote.execute(PREFIXES + SELECTS[name], media_type=media_type).body, media_type)
+    assert a == b
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRUCTS))
+def test_same_graphs(both: tuple[Store, Store], name: str) -> None:
+    embedded, remote = both
+    a = {str(t) for t in embedded.construct(PREFIXES + CONSTRUCTS[name])}
+    assert a and a == {str(t) for t in remote.construct(PREFIXES + CONSTRUCTS[name])}
+
+
+@pytest.mark.parametrize("name", sorted(ASKS))
+def test_same_ask(both: tuple[Store, Store], name: str) -> None:
+    embedded, remote = both
+    assert embedded.ask(PREFIXES + ASKS[name]) is remote.ask(PREFIXES + ASKS[name])
+
+
+def test_same_size_and_graphs(both: tuple[Store, Store]) -> None:
+    embedded, remote = both
+    assert len(embedded) == len(remote)
+    assert list(embedded.graphs()) == list(remote.graphs())
