@@ -22,6 +22,7 @@ from .base import (
     Term,
     looks_like_update,
 )
+from .bindings import bind_in_text
 
 _RESULTS = {
     "application/sparql-results+json": QueryResultsFormat.JSON,
@@ -38,12 +39,6 @@ _GRAPHS = {
     "application/n-quads": RdfFormat.N_QUADS,
 }
 assert set(_RESULTS) == set(RESULT_FORMATS) and set(_GRAPHS) == set(GRAPH_FORMATS)
-
-
-def _substitutions(bindings: Mapping[str, Term] | None) -> dict[pyoxigraph.Variable, Any] | None:
-    if not bindings:
-        return None
-    return {pyoxigraph.Variable(name): term for name, term in bindings.items()}
 
 
 class EmbeddedStore:
@@ -73,19 +68,23 @@ class EmbeddedStore:
         dataset: DatasetSpec = DEFAULT_DATASET,
         bindings: Mapping[str, Term] | None = None,
     ) -> QuerySolutions | QueryBoolean | QueryTriples:
-        kwargs: dict[str, Any] = {"substitutions": _substitutions(bindings)}
+        kwargs: dict[str, Any] = {}
         if dataset.is_default:
             kwargs["use_default_graph_as_union"] = True
         else:
-            # Protocol semantics: an unnamed part keeps the store's usual view of it.
-            if dataset.default_graphs:
+            # A protocol dataset is exactly the graphs it names (SPARQL 1.1 Query 13.2, as for
+            # FROM / FROM NAMED): named graphs alone leave the default graph empty, default graphs
+            # alone leave no named graphs. Oxigraph server and Fuseki do the same.
+            try:
                 kwargs["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
-            else:
-                kwargs["use_default_graph_as_union"] = True
-            if dataset.named_graphs:
                 kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
+            except ValueError as exc:
+                raise QuerySyntaxError(f"not a valid graph IRI: {exc}") from exc
+        # pyoxigraph's own `substitutions` only accept projected variables: bind in the text instead,
+        # exactly as RemoteStore does, so both stores give the same answers.
+        text = bind_in_text(query, bindings)
         try:
-            return self._inner.query(query, **kwargs)
+            return self._inner.query(text, **kwargs)
         except SyntaxError as exc:
             if looks_like_update(query):
                 raise ForbiddenOperation(

@@ -2,8 +2,9 @@
 
 Queries go over the SPARQL Protocol on one pooled HTTP client; loading uses the Graph Store
 Protocol (``POST`` of N-Quads to the store's data endpoint, which Oxigraph server and Fuseki accept
-for a whole dataset). Bindings become a trailing ``VALUES`` clause built from serialized RDF terms,
-so user input never enters query text as raw characters.
+for a whole dataset). Bindings become an inline ``VALUES`` block built from serialized RDF terms
+(:func:`~clair_kg.store.bindings.bind_in_text`), so user input never enters query text as raw
+characters.
 """
 
 from __future__ import annotations
@@ -18,15 +19,7 @@ from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfForm
 
 from ..errors import ClairKgError, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
 from .base import DEFAULT_DATASET, DatasetSpec, QueryForm, SerializedResult, Term, looks_like_update, query_form
-
-
-def _values_clause(bindings: Mapping[str, Term] | None) -> str:
-    if not bindings:
-        return ""
-    names = list(bindings)
-    # str() of a pyoxigraph term is its N-Triples form: escaped, and validated when it was made.
-    row = " ".join(str(bindings[n]) for n in names)
-    return "\nVALUES (" + " ".join("?" + n for n in names) + ") { (" + row + ") }"
+from .bindings import bind_in_text
 
 
 class RemoteStore:
@@ -69,7 +62,7 @@ class RemoteStore:
         return response
 
     def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> list[dict[str, Term]]:
-        response = self._post(query + _values_clause(bindings), accept="application/sparql-results+json")
+        response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
         parsed = pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
         if not isinstance(parsed, QuerySolutions):
             raise QuerySyntaxError("expected a SELECT query")
@@ -80,14 +73,14 @@ class RemoteStore:
         return rows
 
     def ask(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> bool:
-        response = self._post(query + _values_clause(bindings), accept="application/sparql-results+json")
+        response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
         parsed = pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
         if not isinstance(parsed, QueryBoolean):
             raise QuerySyntaxError("expected an ASK query")
         return bool(parsed)
 
     def construct(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> list[pyoxigraph.Triple]:
-        response = self._post(query + _values_clause(bindings), accept="application/n-triples")
+        response = self._post(bind_in_text(query, bindings), accept="application/n-triples")
         return [q.triple for q in pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES)]
 
     def execute(
@@ -98,7 +91,7 @@ class RemoteStore:
         dataset: DatasetSpec = DEFAULT_DATASET,
         bindings: Mapping[str, Term] | None = None,
     ) -> SerializedResult:
-        response = self._post(query + _values_clause(bindings), accept=media_type, dataset=dataset)
+        response = self._post(bind_in_text(query, bindings), accept=media_type, dataset=dataset)
         form = query_form(query) or QueryForm.SELECT
         return SerializedResult(form=form, media_type=media_type, body=response.content)
 
