@@ -6,23 +6,42 @@ reject malformed input) and is bound as the query variable of the same name.
 
 from __future__ import annotations
 
-__all__ = ["bind_parameters", "list_named_queries", "load_named_query", "parse_parameter"]
+__all__ = [
+    "RESERVED_PARAMETERS",
+    "ResultPage",
+    "bind_parameters",
+    "list_named_queries",
+    "load_named_query",
+    "parse_parameter",
+    "run_select_page",
+    "select_variables",
+    "serialize_rows",
+]
 
+import csv
 import datetime as dt
+import io
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
 
-from pyoxigraph import Literal, NamedNode
+import pyoxigraph
+from pyoxigraph import BlankNode, Literal, NamedNode
 
-from .errors import InvalidParameter, NotFound
+from .errors import InvalidParameter, NotAcceptable, NotFound, SourceError
 from .project import Project
 from .queryfile import QueryFile, QueryParam, read_query_file
-from .store import Term
+from .store import RESULT_FORMATS, Store, Term
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LANG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 _IRI_FORBIDDEN = re.compile(r"[\x00-\x20<>\"{}|^`\\]")
+
+#: query-string names the REST API uses itself; a named query may not declare them as parameters
+RESERVED_PARAMETERS = ("format", "limit", "offset")
 
 
 def list_named_queries(project: Project) -> list[QueryFile]:
@@ -91,3 +110,117 @@ def bind_parameters(query: QueryFile, raw: Mapping[str, str], *, base_iri: str) 
         elif param.required:
             raise InvalidParameter(param.name, "is required")
     return bound
+
+
+# --- paging and serialization ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    """One page of a SELECT result: rows ``offset`` … ``offset + len(rows) - 1``."""
+
+    variables: tuple[str, ...]
+    rows: list[dict[str, Term]]
+    offset: int
+    limit: int
+    has_next: bool
+
+
+def select_variables(text: str) -> tuple[str, ...]:
+    """The projected variables of a SELECT, in order (parsed by evaluating over an empty store).
+
+    :raises SourceError: the text is not a SELECT query that parses.
+    """
+    try:
+        solutions = pyoxigraph.Store().query(text)
+    except SyntaxError as exc:
+        raise SourceError(f"named query does not parse: {exc}", file="<query>") from exc
+    if not isinstance(solutions, pyoxigraph.QuerySolutions):
+        raise SourceError("not a SELECT query", file="<query>")
+    return tuple(v.value for v in solutions.variables)
+
+
+def run_select_page(
+    store: Store, text: str, bindings: Mapping[str, Term], *, offset: int, limit: int
+) -> ResultPage:
+    """Run a SELECT with bound parameters and keep one page of its rows.
+
+    Paging slices the rows in Python rather than editing the query text, so a query may carry its
+    own ``LIMIT`` and no value from a request ever reaches the SPARQL parser.
+    """
+    variables = select_variables(text)
+    rows = store.select(text, bindings=bindings)
+    page = rows[offset: offset + limit]
+    return ResultPage(variables, page, offset, limit, has_next=len(rows) > offset + limit)
+
+
+def _json_term(term: Term) -> dict[str, str]:
+    if isinstance(term, NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != _XSD + "string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": str(term)}
+
+
+def _xml_term(term: Term) -> str:
+    if isinstance(term, NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != _XSD + "string":
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    return f"<literal>{escape(str(term))}</literal>"
+
+
+def _csv_value(term: Term) -> str:
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, (NamedNode, Literal)):
+        return term.value
+    return str(term)
+
+
+def serialize_rows(variables: Sequence[str], rows: Sequence[Mapping[str, Term]], media_type: str) -> bytes:
+    """Rows as a SPARQL 1.1 result document (JSON, XML, CSV or TSV, by media type).
+
+    :raises NotAcceptable: ``media_type`` is not a SELECT result format.
+    """
+    if media_type == "application/sparql-results+json":
+        doc = {
+            "head": {"vars": list(variables)},
+            "results": {"bindings": [{v: _json_term(r[v]) for v in variables if v in r} for r in rows]},
+        }
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    if media_type == "application/sparql-results+xml":
+        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
+        out += [f"<variable name={quoteattr(v)}/>" for v in variables]
+        out.append("</head><results>")
+        for row in rows:
+            out.append("<result>")
+            out += [f"<binding name={quoteattr(v)}>{_xml_term(row[v])}</binding>" for v in variables if v in row]
+            out.append("</result>")
+        out.append("</results></sparql>\n")
+        return "".join(out).encode("utf-8")
+    if media_type == "text/csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(variables)
+        for row in rows:
+            writer.writerow([_csv_value(row[v]) if v in row else "" for v in variables])
+        return buffer.getvalue().encode("utf-8")
+    if media_type == "text/tab-separated-values":
+        lines = ["\t".join("?" + v for v in variables)]
+        lines += ["\t".join(str(row[v]) if v in row else "" for v in variables) for row in rows]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    raise NotAcceptable(f"a SELECT result cannot be written as {media_type}", supported=list(RESULT_FORMATS))

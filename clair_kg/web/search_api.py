@@ -1,0 +1,90 @@
+"""``GET /search``: label search in English and Japanese, as JSON or an HTML results page.
+
+The :class:`~clair_kg.search.LabelIndex` is built once per app (at startup, by the consumers
+router's lifespan) and kept on ``app.state``; if an app is used without its lifespan having run,
+the first request builds it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["get_label_index", "router"]
+
+import threading
+
+from fastapi import APIRouter, FastAPI, Query
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..errors import InvalidParameter
+from ..search import LabelIndex
+from .context import AppContext, get_context
+from .http import etag_for, not_modified, not_modified_response, standard_headers
+from .negotiate import negotiate
+from .templating import pick_language, render
+
+router = APIRouter(tags=["search"])
+
+MAX_LIMIT = 100
+_BUILD_LOCK = threading.Lock()
+
+
+def build_label_index(app: FastAPI, ctx: AppContext) -> LabelIndex:
+    with _BUILD_LOCK:
+        index: LabelIndex | None = getattr(app.state, "label_index", None)
+        if index is None:
+            index = LabelIndex.build(ctx.store, ctx.settings.base_iri)
+            app.state.label_index = index
+        return index
+
+
+def get_label_index(request: Request) -> LabelIndex:
+    index: LabelIndex | None = getattr(request.app.state, "label_index", None)
+    return index if index is not None else build_label_index(request.app, get_context(request))
+
+
+def parse_limit(raw: str | None, *, default: int = 10, name: str = "limit") -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(name, f"expected an integer, got {raw[:40]!r}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise InvalidParameter(name, f"must be between 1 and {MAX_LIMIT}")
+    return value
+
+
+@router.get("/search", summary="Search entities by label (English and Japanese)", response_model=None)
+def search(
+    request: Request,
+    q: str = Query("", description="the text to look for (case- and width-insensitive)"),
+    type: str | None = Query(None, description="only entities of this kind (office, org, …) or class IRI; "
+                                               "comma-separated for several"),
+    lang: str | None = Query(None, description="only match labels in this language: en or ja"),
+    limit: str | None = Query(None, description=f"most results (1–{MAX_LIMIT}, default 10)"),
+    format: str | None = Query(None, description="json or html (overrides Accept)"),
+) -> Response:
+    ctx = get_context(request)
+    media = negotiate(["application/json", "text/html"], accept=request.headers.get("accept"),
+                      format_param=format, synonyms={"application/sparql-results+json": "application/json"})
+    size = parse_limit(limit)
+    if lang is not None and lang not in ("", "en", "ja"):
+        raise InvalidParameter("lang", "expected en or ja")
+    types = [t.strip() for t in (type or "").split(",") if t.strip()]
+    if not q.strip() and media != "text/html":
+        raise InvalidParameter("q", "is required: the text to search for")
+    etag = etag_for(ctx.release.etag_seed, "search", q, ",".join(types), lang or "", str(size), media)
+    headers = standard_headers(etag, vary="Accept, Accept-Language")
+    if not_modified(request, etag):
+        return not_modified_response(etag, headers)
+    index = get_label_index(request)
+    hits = index.search(q, types=types, lang=lang or None, limit=size)
+    if media == "text/html":
+        return render(request, "search.html", {
+            "search_query": q, "hits": hits, "type": type or "", "search_lang": lang or "",
+            "kinds": index.kinds(), "page_lang": pick_language(request),
+        }, headers=headers)
+    return JSONResponse({
+        "query": q, "type": types, "lang": lang or None, "limit": size,
+        "results": [h.to_json() for h in hits],
+    }, headers=headers)
