@@ -124,7 +124,11 @@ class ReconcileService:
             pool = [(h.entity, h.label, h.score, h.match == "exact") for h in hits]
         else:
             pool = [(e, e.name(), 0.0, False) for e in self.index.entities()]
-        pool = [p for p in pool if self._type_ok(p[0], query.types, query.type_strict)][: max(limit * 5, 50)]
+        pool = [p for p in pool if self._type_ok(p[0], query.types, query.type_strict)]
+        if query.query and query.query.strip():
+            # Name candidates beyond the first few never outrank them; without a name, every
+            # entity of the type is a candidate and the properties decide.
+            pool = pool[: max(limit * 5, 50)]
         scores = self._property_scores(query.properties, [p[0] for p in pool])
         candidates = [
             _Candidate(entity, name, score, exact, scores.get(entity.iri, ()))
