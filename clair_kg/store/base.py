@@ -61,6 +61,7 @@ class QueryForm(Enum):
 
 
 _COMMENT_OR_STRING = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>")
+_COMMENT_OR_STRING_ONLY = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
@@ -150,7 +151,8 @@ _UPDATE = re.compile(
 
 def looks_like_update(text: str) -> bool:
     """True when ``text`` reads as a SPARQL Update request (so it gets "read-only", not "syntax")."""
-    return query_form(text) is None and bool(_UPDATE.search(_COMMENT_OR_STRING.sub(" ", text)))
+    # IRIs are kept here (unlike query_form): `LOAD <iri>` is recognised by the `<` after LOAD.
+    return query_form(text) is None and bool(_UPDATE.search(_COMMENT_OR_STRING_ONLY.sub(" ", text)))
 
 
 __all__ += ["looks_like_update"]
