@@ -1,0 +1,1 @@
+"""Benchmarks of clair-kg's SPARQL endpoint against its peers (``python -m bench``, ``make bench``)."""

@@ -1,0 +1,5 @@
+"""Entry point: ``python -m bench``."""
+
+from .run import main
+
+raise SystemExit(main())

@@ -1,0 +1,384 @@
+"""``python -m bench``: our server against ``oxigraph serve`` and rdflib-endpoint on the same data.
+
+1. Write the release N-Quads (the real CLAIR graph) to a file.
+2. Start ``clair-kg serve --workers 2`` (and, for comparison, the same with its result cache off),
+   ``oxigraph serve --union-default-graph`` loaded with that file, and ``rdflib-endpoint serve`` on it,
+   each on a free 127.0.0.1 port.
+3. Check every server gives the same number of answers to every query of the mix.
+4. Drive each with the same rotating query mix (GET ``?query=``), N connections, a fixed duration,
+   ABAB order: ours, oxigraph, ours, oxigraph, then rdflib-endpoint twice.
+5. Print req/s, p50, p99 and errors per run and per server, the ratios against the targets, and
+   write everything as JSON under ``bench/results/``.
+
+Every server process is stopped at the end, also on Ctrl-C or an error.
+"""
+
+from __future__ import annotations
+
+__all__ = ["main"]
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import pyoxigraph
+
+from .load import RunResult, find_wrk, run_httpx, run_wrk
+from .queries import QUERIES, BenchQuery
+from .servers import Server, ServerFailed, Servers
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+KINDS = ("ours", "oxigraph", "ours-nocache", "rdflib-endpoint")
+TARGETS = {"rps_vs_oxigraph": 0.8, "rps_vs_rdflib": 15.0, "p99_vs_oxigraph": 2.0}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
+    p.add_argument("--rdflib-duration", type=float, default=None,
+                   help="seconds per rdflib-endpoint run (default: --duration)")
+    p.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the CPUs to the servers)")
+    p.add_argument("--workers", type=int, default=2, help="HTTP workers of our server (default 2)")
+    p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
+    p.add_argument("--only", default="ours,oxigraph,ours-nocache,rdflib-endpoint",
+                   help="comma-separated servers to run, of: " + ", ".join(KINDS))
+    p.add_argument("--loadgen", choices=("auto", "wrk", "httpx"), default="auto",
+                   help="load generator: wrk (Debian; installed with apt-get when missing and possible), "
+                        "or the bounded asyncio/httpx client; auto prefers wrk")
+    p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs folder")
+    return p
+
+
+# --- answers ---------------------------------------------------------------------------------------
+
+_RDF_TYPES = {
+    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
+    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
+    "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
+    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
+    "application/n-quads": pyoxigraph.RdfFormat.N_QUADS,
+    "application/trig": pyoxigraph.RdfFormat.TRIG,
+}
+
+
+def answer_count(response: httpx.Response, quirks: list[str] | None = None) -> int | bool | str:
+    """Rows of a SELECT, the boolean of an ASK, distinct triples of a graph; a string says what went wrong.
+
+    A graph sent with a results media type (rdflib-endpoint labels DESCRIBE's RDF/XML as
+    ``application/sparql-results+xml``) is still counted, and the mislabel is noted in ``quirks``.
+    """
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:120]!r}"
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media in ("application/sparql-results+json", "application/json"):
+            data = response.json()
+            if "boolean" in data:
+                return bool(data["boolean"])
+            return len(data["results"]["bindings"])
+        if media == "application/sparql-results+xml" and b"<rdf:RDF" in response.content[:2000]:
+            if quirks is not None:
+                quirks.append(f"{response.request.url.path}: an RDF/XML graph labelled {media}")
+            media = "application/rdf+xml"
+        if media == "application/sparql-results+xml":
+            parsed = pyoxigraph.parse_query_results(response.content, format=pyoxigraph.QueryResultsFormat.XML)
+            return bool(parsed) if isinstance(parsed, pyoxigraph.QueryBoolean) else len(list(parsed))
+        if media in _RDF_TYPES:
+            return len({str(q.triple) for q in pyoxigraph.parse(response.content, format=_RDF_TYPES[media])})
+    except (ValueError, KeyError, SyntaxError) as exc:
+        return f"unparseable {media}: {exc}"
+    return f"unexpected media type {media!r}"
+
+
+def verify(
+    servers: list[Server], quirks: dict[str, list[str]]
+) -> dict[str, dict[str, int | bool | str]]:
+    """Each query once against each server: what it answers (counts), for a like-with-like check."""
+    answers: dict[str, dict[str, int | bool | str]] = {}
+    with httpx.Client(timeout=30) as client:
+        for server in servers:
+            answers[server.name] = {}
+            noted = quirks.setdefault(server.name, [])
+            for q in QUERIES:
+                try:
+                    response = client.get(server.query_url, params={"query": q.text}, headers={"Accept": q.accept})
+                    answers[server.name][q.name] = answer_count(response, noted)
+                except httpx.HTTPError as exc:
+                    answers[server.name][q.name] = f"no answer: {exc}"
+    return answers
+
+
+def warm_up(server: Server, queries: tuple[BenchQuery, ...], rounds: int = 3) -> None:
+    with httpx.Client(timeout=30) as client:
+        for _ in range(rounds):
+            for q in queries:
+                client.get(server.query_url, params={"query": q.text}, headers={"Accept": q.accept})
+
+
+# --- reporting ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    server: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+def summarize(runs: list[RunResult]) -> dict[str, Summary]:
+    out: dict[str, Summary] = {}
+    for name in dict.fromkeys(r.server for r in runs):
+        mine = [r for r in runs if r.server == name]
+        n = len(mine)
+        out[name] = Summary(
+            server=name,
+            rps=sum(r.rps for r in mine) / n,
+            p50_ms=sum(r.p50_ms for r in mine) / n,
+            p99_ms=sum(r.p99_ms for r in mine) / n,
+            errors=sum(r.errors for r in mine),
+            requests=sum(r.requests for r in mine),
+        )
+    return out
+
+
+def ratios(summary: dict[str, Summary]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    ours, ox, rdf = summary.get("ours"), summary.get("oxigraph"), summary.get("rdflib-endpoint")
+    if ours and ox and ox.rps:
+        value = ours.rps / ox.rps
+        rows.append({"name": "req/s ours / oxigraph", "value": value, "target": ">= 0.8",
+                     "met": value >= TARGETS["rps_vs_oxigraph"]})
+    if ours and rdf and rdf.rps:
+        value = ours.rps / rdf.rps
+        rows.append({"name": "req/s ours / rdflib-endpoint", "value": value, "target": ">= 15",
+                     "met": value >= TARGETS["rps_vs_rdflib"]})
+    if ours and ox and ox.p99_ms:
+        value = ours.p99_ms / ox.p99_ms
+        rows.append({"name": "p99 ours / oxigraph", "value": value, "target": "<= 2",
+                     "met": value <= TARGETS["p99_vs_oxigraph"]})
+    if ours:
+        rows.append({"name": "errors ours", "value": ours.errors, "target": "0", "met": ours.errors == 0})
+    nocache = summary.get("ours-nocache")
+    if nocache and ox and ox.rps:
+        rows.append({"name": "req/s ours-nocache / oxigraph (info)", "value": nocache.rps / ox.rps,
+                     "target": "-", "met": None})
+        rows.append({"name": "p99 ours-nocache / oxigraph (info)", "value": nocache.p99_ms / ox.p99_ms,
+                     "target": "-", "met": None})
+    return rows
+
+
+def table(runs: list[RunResult], summary: dict[str, Summary], ratio_rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'server':<16} {'run':>3} {'tool':<11} {'requests':>9} {'req/s':>9} {'p50 ms':>8} "
+             f"{'p99 ms':>8} {'max ms':>8} {'errors':>6}"]
+    for r in runs:
+        lines.append(f"{r.server:<16} {r.run:>3} {r.tool:<11} {r.requests:>9} {r.rps:>9.1f} {r.p50_ms:>8.2f} "
+                     f"{r.p99_ms:>8.2f} {r.max_ms:>8.1f} {r.errors:>6}")
+    lines.append("")
+    lines.append(f"{'server (mean of runs)':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    for s in summary.values():
+        lines.append(f"{s.server:<28} {s.rps:>9.1f} {s.p50_ms:>8.2f} {s.p99_ms:>8.2f} {s.errors:>6}")
+    if ratio_rows:
+        lines.append("")
+        for row in ratio_rows:
+            verdict = "" if row["met"] is None else ("met" if row["met"] else "MISSED")
+            value = row["value"]
+            shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+            lines.append(f"{row['name']:<40} {shown:>8}   target {row['target']:<6} {verdict}")
+    return "\n".join(lines)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "machine": platform.machine(), "cpus": str(os.cpu_count())}
+    for dist in ("pyoxigraph", "oxigraph", "rdflib", "rdflib-endpoint", "uvicorn", "fastapi", "clair-kg"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    wrk = find_wrk()
+    if wrk:
+        proc = subprocess.run([wrk, "--version"], capture_output=True, text=True, timeout=10)
+        out["wrk"] = (proc.stdout or proc.stderr).splitlines()[0] if (proc.stdout or proc.stderr) else "?"
+    return out
+
+
+def _ensure_wrk(mode: str) -> str | None:
+    if mode == "httpx":
+        return None
+    wrk = find_wrk()
+    if wrk is None and shutil.which("apt-get") and os.geteuid() == 0:
+        print("bench: wrk is missing; installing Debian's wrk with apt-get", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, timeout=300, check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, timeout=300, check=False)
+        wrk = find_wrk()
+    if wrk is None and mode == "wrk":
+        raise SystemExit("bench: wrk is not installed (apt-get install wrk), or use --loadgen httpx")
+    if wrk is None:
+        print("bench: wrk unavailable; using the asyncio/httpx load generator (it caps out lower)", flush=True)
+    return wrk
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+# --- main --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    wanted = [k.strip() for k in args.only.split(",") if k.strip()]
+    unknown = [k for k in wanted if k not in KINDS]
+    if unknown:
+        raise SystemExit(f"bench: unknown server(s) {unknown}; choose from {', '.join(KINDS)}")
+    wrk = _ensure_wrk(args.loadgen)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+    from clair_kg.project import Project
+    from clair_kg.release import prepare_release
+
+    workdir = Path(tempfile.mkdtemp(prefix="clair-kg-bench-"))
+    failed = False
+    try:
+        print("bench: preparing the release N-Quads…", flush=True)
+        release = prepare_release(Project(ROOT), validate=False)
+        dump = workdir / "graph.nq"
+        dump.write_bytes(release.nquads)
+        print(f"bench: {release.info.quads} quads in {len(release.info.graphs)} graphs -> {dump}", flush=True)
+
+        with Servers(workdir) as servers:
+            started: dict[str, Server] = {}
+            problems: dict[str, str] = {}
+            starters = {
+                "ours": lambda: servers.start_ours(ROOT, workers=args.workers),
+                "ours-nocache": lambda: servers.start_ours(
+                    ROOT, workers=args.workers, name="ours-nocache", env_overrides={"CLAIR_KG_CACHE_SIZE": "0"}),
+                "oxigraph": lambda: servers.start_oxigraph(dump),
+                "rdflib-endpoint": lambda: servers.start_rdflib_endpoint(dump),
+            }
+            for kind in wanted:
+                print(f"bench: starting {kind}…", flush=True)
+                t0 = time.monotonic()
+                try:
+                    started[kind] = starters[kind]()
+                    print(f"bench:   {kind} ready at {started[kind].query_url} in {time.monotonic() - t0:.1f} s",
+                          flush=True)
+                except ServerFailed as exc:
+                    problems[kind] = str(exc)
+                    print(f"bench:   {kind} FAILED to start: {exc}", flush=True)
+
+            quirks: dict[str, list[str]] = {}
+            answers = verify(list(started.values()), quirks)
+            reference_name = "oxigraph" if "oxigraph" in answers else next(iter(answers), None)
+            reference = answers.get(reference_name or "", {})
+            mismatches: dict[str, dict[str, Any]] = {}
+            print("\nanswers per query (rows / boolean / distinct triples):")
+            print(f"  {'query':<16}" + "".join(f"{name:>18}" for name in answers))
+            for q in QUERIES:
+                print(f"  {q.name:<16}" + "".join(f"{str(answers[n][q.name])[:17]:>18}" for n in answers))
+            for name, got in answers.items():
+                bad = {q: {"got": v, "expected": reference.get(q)} for q, v in got.items() if v != reference.get(q)}
+                if bad:
+                    mismatches[name] = bad
+            for name, bad in mismatches.items():
+                print(f"bench: {name} does not answer like {reference_name}: {bad}", flush=True)
+            for name, notes in quirks.items():
+                for note in notes:
+                    print(f"bench: note: {name}: {note}", flush=True)
+            measurable = [n for n in started if n not in mismatches or all(
+                isinstance(v["got"], int | bool) for v in mismatches[n].values())]
+            for name in started:
+                if name not in measurable:
+                    problems[name] = "wrong or failed answers: " + json.dumps(mismatches[name], default=str)[:400]
+                    print(f"bench: not measuring {name}: it fails queries of the mix", flush=True)
+
+            fast = [n for n in ("ours", "oxigraph", "ours-nocache") if n in measurable]
+            order = fast + fast + (["rdflib-endpoint"] * 2 if "rdflib-endpoint" in measurable else [])
+            runs: list[RunResult] = []
+            counts: dict[str, int] = {}
+            for name in dict.fromkeys(order):
+                warm_up(started[name], QUERIES)
+            print(f"\nbench: {len(order)} runs, {args.connections} connections, "
+                  f"{args.duration:.0f} s each ({'wrk' if wrk else 'httpx-async'}), order: {' '.join(order)}",
+                  flush=True)
+            for name in order:
+                counts[name] = counts.get(name, 0) + 1
+                server = started[name]
+                duration = (args.rdflib_duration or args.duration) if name == "rdflib-endpoint" else args.duration
+                if wrk:
+                    result = run_wrk(
+                        wrk, server=name, run=counts[name], base_url=server.base, query_path=server.query_path,
+                        queries=QUERIES, connections=args.connections, duration=duration, threads=args.threads,
+                        timeout=args.timeout, workdir=workdir,
+                    )
+                else:
+                    result = run_httpx(
+                        server=name, run=counts[name], base_url=server.base, query_path=server.query_path,
+                        queries=QUERIES, connections=args.connections, duration=duration, timeout=args.timeout,
+                    )
+                runs.append(result)
+                print(f"bench:   {name} #{result.run}: {result.rps:.1f} req/s, p50 {result.p50_ms:.2f} ms, "
+                      f"p99 {result.p99_ms:.2f} ms, {result.errors} errors", flush=True)
+                if not server.alive():
+                    problems[name] = f"exited during the run:\n{server.log_tail()}"
+                    print(f"bench: {name} died during its run", flush=True)
+                    break
+
+            summary = summarize(runs)
+            ratio_rows = ratios(summary)
+            print("\n" + table(runs, summary, ratio_rows))
+            for name, problem in problems.items():
+                print(f"\n{name}: {problem}")
+
+            RESULTS.mkdir(exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            out = RESULTS / f"bench-{stamp}.json"
+            out.write_text(json.dumps({
+                "when": stamp,
+                "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "config": {k: v for k, v in vars(args).items()},
+                "versions": _versions(),
+                "servers": {n: {"url": s.query_url, "notes": s.notes} for n, s in started.items()},
+                "queries": [{"name": q.name, "query": q.text, "accept": q.accept} for q in QUERIES],
+                "answers": answers,
+                "mismatches": mismatches,
+                "quirks": quirks,
+                "problems": problems,
+                "runs": [r.to_json() for r in runs],
+                "summary": {n: vars(s) for n, s in summary.items()},
+                "ratios": ratio_rows,
+            }, indent=2, default=str))
+            print(f"\nbench: results written to {out.relative_to(ROOT)}")
+            missed = [r for r in ratio_rows if r["met"] is False]
+            failed = bool(problems)
+            if args.check and (missed or problems):
+                return 1
+            return 0
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; servers stopped", file=sys.stderr)
+        failed = True
+        return 130
+    finally:
+        if args.keep_logs or failed:
+            print(f"bench: server logs kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)

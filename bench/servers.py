@@ -1,0 +1,192 @@
+"""Start the servers under test on loopback ports, wait until they answer, and always stop them.
+
+Each server runs in its own session (process group), so stopping it also stops the worker
+processes it forked (uvicorn workers, query workers). :class:`Servers` is a context manager whose
+exit stops every group it started, also on Ctrl-C or an error.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Server", "Servers", "free_port"]
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from .queries import QUERIES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _venv_tool(name: str) -> str | None:
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+@dataclass
+class Server:
+    name: str
+    base: str  # http://127.0.0.1:PORT
+    query_path: str  # /sparql or /query
+    proc: subprocess.Popen[bytes]
+    log: Path
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def query_url(self) -> str:
+        return self.base + self.query_path
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(line[:300] for line in text.splitlines()[-lines:])
+
+
+class ServerFailed(RuntimeError):
+    pass
+
+
+class Servers:
+    """Owns every server process the bench starts."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._started: list[Server] = []
+
+    def __enter__(self) -> Servers:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop_all()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def _spawn(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> tuple[subprocess.Popen[bytes], Path]:
+        log = self.workdir / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, start_new_session=True, cwd=self.workdir,
+            )
+        return proc, log
+
+    def stop(self, server: Server) -> None:
+        if server.proc.poll() is not None:
+            return
+        try:
+            os.killpg(server.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            server.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(server.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            server.proc.wait(timeout=10)
+        # workers left in the group after the leader exited
+        try:
+            os.killpg(server.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop_all(self) -> None:
+        for server in reversed(self._started):
+            self.stop(server)
+
+    def _wait(self, server: Server, probe: str, timeout: float, *, any_status: bool = False) -> None:
+        """Bounded wait until ``probe`` (a URL) answers 2xx (or anything, with ``any_status``)."""
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while True:
+                if not server.alive():
+                    raise ServerFailed(
+                        f"{server.name} exited with {server.proc.returncode}:\n{server.log_tail()}"
+                    )
+                try:
+                    response = client.get(probe)
+                    if response.is_success or any_status:
+                        return
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise ServerFailed(f"{server.name} did not answer within {timeout:.0f} s:\n{server.log_tail()}")
+                time.sleep(0.2)
+
+    # --- the three servers ---------------------------------------------------------------------
+
+    def start_ours(self, project_root: Path, *, workers: int, name: str = "ours",
+                   env_overrides: dict[str, str] | None = None, timeout: float = 180.0) -> Server:
+        port = free_port()
+        cli = _venv_tool("clair-kg")
+        argv = [cli] if cli else [sys.executable, "-m", "clair_kg"]
+        argv += ["--project", str(project_root), "serve", "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", str(workers)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIR_KG_")}
+        env.update(env_overrides or {})
+        proc, log = self._spawn(name, argv, env)
+        notes = [f"clair-kg serve --workers {workers}"] + [f"{k}={v}" for k, v in (env_overrides or {}).items()]
+        server = Server(name, f"http://127.0.0.1:{port}", "/sparql", proc, log, notes=notes)
+        self._started.append(server)
+        self._wait(server, server.base + "/health", timeout)
+        return server
+
+    def start_oxigraph(self, nquads: Path, *, timeout: float = 60.0) -> Server:
+        cli = _venv_tool("oxigraph")
+        if cli is None:
+            raise ServerFailed("the `oxigraph` CLI is missing: pip install -e '.[dev]'")
+        port = free_port()
+        # In memory, like our default store; loaded over the Graph Store Protocol.
+        proc, log = self._spawn(
+            "oxigraph", [cli, "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+        )
+        server = Server("oxigraph", f"http://127.0.0.1:{port}", "/query", proc, log,
+                        notes=["oxigraph serve --union-default-graph (in memory, POST /store)"])
+        self._started.append(server)
+        self._wait(server, server.query_url + "?query=ASK%7B%7D", timeout)
+        response = httpx.post(server.base + "/store", content=nquads.read_bytes(),
+                              headers={"Content-Type": "application/n-quads"}, timeout=60)
+        if not response.is_success:
+            raise ServerFailed(f"loading oxigraph failed: {response.status_code} {response.text[:200]}")
+        return server
+
+    def start_rdflib_endpoint(self, nquads: Path, *, timeout: float = 120.0) -> Server:
+        cli = _venv_tool("rdflib-endpoint")
+        if cli is None:
+            raise ServerFailed("the `rdflib-endpoint` CLI is missing: pip install -e '.[dev]'")
+        port = free_port()
+        # `rdflib-endpoint serve` loads the files into a Dataset(default_union=True).
+        proc, log = self._spawn(
+            "rdflib-endpoint", [cli, "serve", str(nquads), "--host", "127.0.0.1", "--port", str(port)]
+        )
+        # SparqlEndpoint's path defaults to "/" (the CLI's help text says /sparql, but the app serves /).
+        server = Server("rdflib-endpoint", f"http://127.0.0.1:{port}", "/", proc, log,
+                        notes=["rdflib-endpoint serve graph.nq (rdflib Dataset, default_union=True)"])
+        self._started.append(server)
+        probe = httpx.URL(server.query_url, params={"query": QUERIES[-1].text})
+        self._wait(server, str(probe), timeout, any_status=True)  # it listens only once loaded
+        return server
+
