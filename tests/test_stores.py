@@ -400,6 +400,7 @@ def test_syntax_errors(store: Store, query: str) -> None:
     "DROP ALL",
     "CLEAR DEFAULT",
     "LOAD <http://example.org/data.ttl>",
+    "ADD <http://example.org/a> TO <http://example.org/b>",
     "PREFIX ex: <http://example.org/>\nDELETE { ?s ?p ?o } INSERT { ?s ex:p 1 } WHERE { ?s ?p ?o }",
 ])
 def test_updates_are_forbidden_and_change_nothing(store: Store, update: str, release: Release) -> None:
