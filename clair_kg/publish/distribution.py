@@ -1,0 +1,163 @@
+"""The files of a release: dumps in six RDF formats (plus gzip), ``void.ttl``, the validation report
+and ``SHA256SUMS``, built in memory and written atomically.
+
+The triple formats (Turtle, N-Triples, RDF/XML) hold the union of the named graphs, each distinct
+triple once; the dataset formats (TriG, N-Quads, JSON-LD) keep every named graph, so a client can see
+which source says what. ``SHA256SUMS`` is in the format ``sha256sum -c`` checks.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DUMP_FORMATS",
+    "DistFile",
+    "Distribution",
+    "build_distribution",
+    "quads_from_nquads",
+    "quads_from_store",
+    "write_distribution",
+]
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse
+
+from ..project import Project
+from ..store import Store
+from .metadata import DatasetMetadata, dataset_metadata
+from .rdfio import canonical_blank_nodes, deterministic_gzip, jsonld_context, serialize_dataset, serialize_graph
+from .void import FileEntry, void_triples
+
+DUMP_NAME = "clair-kg"
+#: extension -> media type of the dumps, in the order they are listed
+DUMP_FORMATS: dict[str, str] = {
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+}
+DATASET_MEDIA_TYPES = ("application/trig", "application/n-quads", "application/ld+json")
+
+
+@dataclass(frozen=True)
+class DistFile:
+    name: str
+    media_type: str
+    data: bytes
+    compressed: bool = False
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def entry(self) -> FileEntry:
+        return FileEntry(self.name, self.media_type, self.size, self.sha256, self.compressed)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    metadata: DatasetMetadata
+    files: tuple[DistFile, ...]
+    void: tuple[Triple, ...]  # the VoID/DCAT description (also in void.ttl)
+
+    def get(self, name: str) -> DistFile | None:
+        for f in self.files:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.files)
+
+
+def quads_from_nquads(data: bytes) -> list[Quad]:
+    """Parse N-Quads (the release hand-over format) into quads."""
+    return list(parse(data, format=RdfFormat.N_QUADS))
+
+
+def quads_from_store(store: Store) -> list[Quad]:
+    """Every quad of every named graph of ``store`` (any backend)."""
+    rows = store.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    quads = []
+    for row in rows:
+        g = row["g"]
+        assert isinstance(g, NamedNode)
+        quads.append(Quad(row["s"], row["p"], row["o"], g))  # type: ignore[arg-type]
+    return quads
+
+
+def build_distribution(
+    quads: Sequence[Quad],
+    project: Project,
+    *,
+    version: str,
+    issued: str,
+    sha256: str,
+    reports: dict[str, tuple[str, bytes]] | None = None,
+) -> Distribution:
+    """Every file of the release, in memory. ``reports`` maps file name -> (media type, bytes)."""
+    canonical = canonical_blank_nodes(list(quads))
+    meta = dataset_metadata(canonical, project, version=version, issued=issued, sha256=sha256)
+    triples = [q.triple for q in canonical]
+    context = jsonld_context()
+    files: list[DistFile] = []
+    for ext, media in DUMP_FORMATS.items():
+        if media in DATASET_MEDIA_TYPES:
+            data = serialize_dataset(canonical, media, context_ref=context)
+        else:
+            data = serialize_graph(triples, media)
+        name = f"{DUMP_NAME}.{ext}"
+        files.append(DistFile(name, media, data))
+        files.append(DistFile(f"{name}.gz", media, deterministic_gzip(data), compressed=True))
+    void = tuple(void_triples(meta, [f.entry() for f in files]))
+    void_ttl = serialize_graph(void, "text/turtle")
+    files.append(DistFile("void.ttl", "text/turtle", void_ttl))
+    for name, (media, data) in sorted((reports or {}).items()):
+        files.append(DistFile(name, media, data))
+    sums = "".join(f"{f.sha256}  {f.name}\n" for f in sorted(files, key=lambda f: f.name))
+    files.append(DistFile("SHA256SUMS", "text/plain", sums.encode("ascii")))
+    return Distribution(metadata=meta, files=tuple(files), void=void)
+
+
+def write_distribution(dist: Distribution, out: Path) -> None:
+    """Write every file into ``out``, atomically: a temporary folder next to it is renamed into place.
+
+    Until the final rename ``out`` keeps its old content; a failure leaves it untouched.
+    """
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        for f in dist.files:
+            path = tmp / f.name
+            with open(path, "wb") as handle:
+                handle.write(f.data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o755)  # noqa: S103 - a published folder is world-readable, as dist/ would be
+        old: Path | None = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,346 @@
+"""The landing page ``/`` (HTML, or the VoID/DCAT description as RDF), ``/.well-known/void``, and the
+``/ontology`` and ``/shapes`` documentation pages (HTML, or the graph as RDF).
+
+Term IRIs are hash IRIs (``{base}ontology#Term``, ``{base}shapes#XShape``): a client fetches the
+document and each term has an anchor of the same name on the page.
+"""
+
+from __future__ import annotations
+
+__all__ = ["router"]
+
+import json
+from collections import defaultdict
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..describe import pick_label
+from ..publish.rdfio import compact_iri
+from ..store import Term
+from .context import get_context
+from .http import not_modified, not_modified_response, standard_headers
+from .ld_common import (
+    DOC_FORMATS,
+    FORMAT_NAMES,
+    RDF_FORMATS,
+    UI,
+    alternates,
+    etag,
+    local_href,
+    negotiate_doc,
+    publication,
+    rdf_document_response,
+)
+from .ld_diagram import org_diagram, render_svg
+from .negotiate import MEDIA_EXTENSIONS
+from .templating import pick_language, render
+
+router = APIRouter(tags=["linked data"])
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_FIRST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first"
+RDF_REST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
+RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
+LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label",
+          "http://www.w3.org/ns/shacl#name")
+DEFINITIONS = ("http://www.w3.org/2004/02/skos/core#definition", "http://www.w3.org/2000/01/rdf-schema#comment",
+               "http://www.w3.org/ns/shacl#description")
+SH = "http://www.w3.org/ns/shacl#"
+_SHAPE_CLASSES = (SH + "NodeShape", SH + "PropertyShape")
+_GRAPH = "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+EXAMPLES = (
+    ("Overseas offices and their cities", """PREFIX clair: <https://w3id.org/clair-kg/ontology#>
+PREFIX schema: <https://schema.org/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?office ?name ?city WHERE {
+  ?office a clair:OverseasOffice ; skos:prefLabel ?name ; schema:location/skos:prefLabel ?city .
+  FILTER(lang(?name) = "en" && lang(?city) = "en")
+} ORDER BY ?name"""),
+    ("Statements per source (named graph)", """SELECT ?graph (COUNT(*) AS ?statements)
+WHERE { GRAPH ?graph { ?s ?p ?o } }
+GROUP BY ?graph ORDER BY DESC(?statements)"""),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# landing page and dataset description
+# ---------------------------------------------------------------------------------------------
+
+@router.api_route("/", methods=["GET", "HEAD"], summary="Landing page; as RDF, the VoID/DCAT description")
+def landing(request: Request) -> Response:
+    media = negotiate_doc(request)
+    pub = publication(request)
+    if media != "text/html":
+        return rdf_document_response(
+            request, list(pub.distribution.void), media, etag=etag(request, media),
+            link=alternates(request, "/.well-known/void", media, RDF_FORMATS), context_url=_context_url(request),
+        )
+    ctx = get_context(request)
+    lang = pick_language(request)
+    tag = etag(request, media, lang)
+    headers = {**standard_headers(tag, vary="Accept, Accept-Language"), "Content-Language": lang,
+               "Link": ", ".join(
+                   f'<{str(request.base_url).rstrip("/")}/.well-known/void.{MEDIA_EXTENSIONS[m]}>; '
+                   f'rel="alternate describedby"; type="{m}"' for m in RDF_FORMATS)}
+    if not_modified(request, tag):
+        return not_modified_response(tag, headers)
+    meta = pub.distribution.metadata
+    base = ctx.settings.base_iri
+    diagram = org_diagram(ctx.store, lang)
+    svg = render_svg(diagram, base=base, title=_TITLES[lang]) if diagram else None
+    kinds = [
+        {"label": pick_label(c.labels, lang) or compact_iri(c.iri), "count": c.entities,
+         "href": local_href(c.iri, base), "local": c.iri.startswith(base), "iri": c.iri}
+        for c in meta.classes
+    ]
+    context = {
+
+        "meta": meta,
+        "title": meta.title[lang],
+        "description": meta.description[lang],
+        "kinds_main": [k for k in kinds if k["local"]],
+        "kinds_other": [k for k in kinds if not k["local"]],
+        "svg": svg,
+        "sources": [{"label": pick_label(s.labels, lang) or s.name, "href": local_href(s.iri, base),
+                     "triples": s.triples, "name": s.name} for s in meta.sources],
+        "linksets": meta.linksets,
+        "examples": [{"title": t, "query": q, "href": "/sparql?query=" + quote(q)} for t, q in EXAMPLES],
+        "example_resources": [{"href": local_href(e, base), "text": e[len(base):]} for e in meta.example_resources],
+        "schema_json": json.dumps(pub.schema_org, ensure_ascii=False, indent=1).replace("</", "<\\/"),
+        "other_lang": "ja" if lang == "en" else "en",
+        "t": UI[lang],
+    }
+    return render(request, "landing.html", context, headers=headers)
+
+
+_TITLES = {"en": "CLAIR: headquarters, overseas offices and domestic branch offices",
+           "ja": "CLAIRの組織：本部・海外事務所・国内支部"}
+
+
+@router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="The VoID/DCAT dataset description")
+def well_known_void(request: Request) -> Response:
+    return _void(request, None)
+
+
+@router.api_route("/.well-known/void.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+def well_known_void_ext(ext: str, request: Request) -> Response:
+    return _void(request, ext)
+
+
+def _void(request: Request, ext: str | None) -> Response:
+    media = negotiate_doc(request, RDF_FORMATS, extension=ext)
+    pub = publication(request)
+    return rdf_document_response(
+        request, list(pub.distribution.void), media, etag=etag(request, media),
+        link=alternates(request, "/.well-known/void", media, RDF_FORMATS), context_url=_context_url(request),
+        vary=None if ext else "Accept",
+    )
+
+
+def _context_url(request: Request) -> str:
+    return get_context(request).settings.base_iri + "context.jsonld"
+
+
+# ---------------------------------------------------------------------------------------------
+# ontology and shapes
+# ---------------------------------------------------------------------------------------------
+
+@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation page or RDF")
+def ontology(request: Request) -> Response:
+    return _schema_doc(request, "ontology", None)
+
+
+@router.api_route("/ontology.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+def ontology_ext(ext: str, request: Request) -> Response:
+    return _schema_doc(request, "ontology", ext)
+
+
+@router.api_route("/shapes", methods=["GET", "HEAD"], summary="The SHACL shapes: documentation page or RDF")
+def shapes(request: Request) -> Response:
+    return _schema_doc(request, "shapes", None)
+
+
+@router.api_route("/shapes.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+def shapes_ext(ext: str, request: Request) -> Response:
+    return _schema_doc(request, "shapes", ext)
+
+
+def _graph_triples(request: Request, name: str) -> list[Triple]:
+    ctx = get_context(request)
+    rows = ctx.store.select(_GRAPH, bindings={"g": NamedNode(ctx.project.graph_iri(name))})
+    return [Triple(r["s"], r["p"], r["o"]) for r in rows]  # type: ignore[arg-type]
+
+
+def _schema_doc(request: Request, name: str, ext: str | None) -> Response:
+    media = negotiate_doc(request, extension=ext)
+    lang = pick_language(request)
+    tag = etag(request, media, lang if media == "text/html" else "")
+    path = f"/{name}"
+    link = alternates(request, path, media)
+    vary = ("Accept-Language" if media == "text/html" else None) if ext else "Accept, Accept-Language"
+    if media != "text/html":
+        return rdf_document_response(request, _graph_triples(request, name), media, etag=tag, link=link,
+                                     context_url=_context_url(request), vary=vary)
+    headers = {**standard_headers(tag, vary=vary), "Link": link, "Content-Language": lang}
+    if not_modified(request, tag):
+        return not_modified_response(tag, headers)
+    ctx = get_context(request)
+    triples = _graph_triples(request, name)
+    doc_iri = ctx.project.ontology_iri if name == "ontology" else ctx.project.shapes_iri
+    formats = [{"href": f"{path}.{MEDIA_EXTENSIONS[m]}", "name": FORMAT_NAMES[m], "type": m}
+               for m in DOC_FORMATS if m != "text/html"]
+    page = _DocPage(triples, doc_iri, ctx.settings.base_iri, lang)
+    context: dict[str, Any] = {"formats": formats, "header": page.header(),
+                               "other_lang": "ja" if lang == "en" else "en", "t": UI[lang], "path": path}
+    if name == "ontology":
+        context["sections"] = page.ontology_sections()
+        return render(request, "ontology.html", context, headers=headers)
+    context["shapes"] = page.shapes()
+    return render(request, "shapes.html", context, headers=headers)
+
+
+class _DocPage:
+    """Reads an ontology or shapes graph into what its documentation page lists."""
+
+    def __init__(self, triples: list[Triple], doc_iri: str, base: str, lang: str) -> None:
+        self.doc_iri = doc_iri
+        self.base = base
+        self.lang = lang
+        self.props: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        for t in sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object))):
+            key = t.subject.value if isinstance(t.subject, NamedNode) else "_:" + str(getattr(t.subject, "value", ""))
+            self.props[key][t.predicate.value].append(t.object)
+
+    def _texts(self, subject: str, predicates: tuple[str, ...]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for p in predicates:
+            for o in self.props.get(subject, {}).get(p, []):
+                if isinstance(o, Literal):
+                    out.setdefault(o.language or "", o.value)
+        return out
+
+    def label(self, iri: str) -> str | None:
+        return pick_label(self._texts(iri, LABELS), self.lang)
+
+    def link(self, term: Term) -> dict[str, Any]:
+        if isinstance(term, NamedNode):
+            iri = term.value
+            if iri.startswith(self.doc_iri + "#"):
+                return {"href": "#" + iri.split("#", 1)[1], "text": compact_iri(iri), "external": False}
+            internal = iri.startswith(self.base)
+            return {"href": local_href(iri, self.base), "text": compact_iri(iri), "external": not internal}
+        return {"href": None, "text": self.turtle(term), "external": False}
+
+    def turtle(self, term: Term, depth: int = 0) -> str:
+        """A compact Turtle-like rendering of a term, blank nodes and lists inlined."""
+        if isinstance(term, NamedNode):
+            return compact_iri(term.value)
+        if isinstance(term, Literal):
+            if term.language:
+                return f'"{term.value}"@{term.language}'
+            dt = term.datatype.value
+            return f'"{term.value}"' if dt.endswith("#string") else term.value
+        if isinstance(term, BlankNode) and depth < 6:
+            props = self.props.get("_:" + term.value, {})
+            if RDF_FIRST in props:
+                items: list[str] = []
+                node: Term | None = term
+                while isinstance(node, BlankNode) and len(items) < 50:
+                    p = self.props.get("_:" + node.value, {})
+                    items += [self.turtle(v, depth + 1) for v in p.get(RDF_FIRST, [])]
+                    rest = p.get(RDF_REST, [])
+                    node = rest[0] if rest else None
+                return "( " + " ".join(items) + " )"
+            return "[ " + " ; ".join(
+                f"{compact_iri(p)} {', '.join(self.turtle(v, depth + 1) for v in vs)}" for p, vs in props.items()
+            ) + " ]"
+        return str(term)
+
+    def header(self) -> dict[str, Any]:
+        p = self.props.get(self.doc_iri, {})
+        titles = self._texts(self.doc_iri, ("http://purl.org/dc/terms/title", *LABELS))
+        descriptions = self._texts(self.doc_iri, ("http://purl.org/dc/terms/description", *DEFINITIONS))
+        return {
+            "iri": self.doc_iri,
+            "title": pick_label(titles, self.lang),
+            "description": pick_label(descriptions, self.lang),
+            "version": ", ".join(self.turtle(v) for v in p.get("http://www.w3.org/2002/07/owl#versionInfo", [])),
+            "license": [v.value for v in p.get("http://purl.org/dc/terms/license", []) if isinstance(v, NamedNode)],
+        }
+
+    def _term(self, iri: str, skip: set[str]) -> dict[str, Any]:
+        p = self.props[iri]
+        labels = self._texts(iri, LABELS)
+        definitions = self._texts(iri, DEFINITIONS)
+        others = [
+            {"property": {"href": local_href(k, self.base) if k.startswith(self.base) else k,
+                          "text": compact_iri(k), "external": not k.startswith(self.base)},
+             "values": [self.link(v) for v in vs]}
+            for k, vs in sorted(p.items()) if k not in skip
+        ]
+        return {
+            "anchor": iri.split("#", 1)[1] if "#" in iri else iri.rsplit("/", 1)[-1],
+            "iri": iri,
+            "curie": compact_iri(iri),
+            "label_en": labels.get("en") or labels.get(""),
+            "label_ja": labels.get("ja"),
+            "definition_en": definitions.get("en") or definitions.get(""),
+            "definition_ja": definitions.get("ja"),
+            "types": [self.link(t) for t in p.get(RDF_TYPE, [])],
+            "others": others,
+        }
+
+    def ontology_sections(self) -> list[dict[str, Any]]:
+        owl = "http://www.w3.org/2002/07/owl#"
+        kinds = (
+            (owl + "Class", {"en": "Classes", "ja": "クラス"}),
+            (owl + "ObjectProperty", {"en": "Object properties", "ja": "オブジェクトプロパティ"}),
+            (owl + "DatatypeProperty", {"en": "Datatype properties", "ja": "データ型プロパティ"}),
+            (owl + "AnnotationProperty", {"en": "Annotation properties", "ja": "注釈プロパティ"}),
+        )
+        skip = {RDF_TYPE, *LABELS, *DEFINITIONS, "http://www.w3.org/2000/01/rdf-schema#isDefinedBy"}
+        terms = sorted(s for s in self.props if s.startswith(self.doc_iri + "#"))
+        sections: list[dict[str, Any]] = []
+        placed: set[str] = set()
+        for kind, title in kinds:
+            members = [t for t in terms if any(isinstance(v, NamedNode) and v.value == kind
+                                               for v in self.props[t].get(RDF_TYPE, []))]
+            placed.update(members)
+            if members:
+                sections.append({"id": title["en"].lower().replace(" ", "-"), "title": title[self.lang],
+                                 "terms": [self._term(t, skip) for t in members]})
+        rest = [t for t in terms if t not in placed]
+        if rest:
+            sections.append({"id": "individuals", "title": {"en": "Individuals", "ja": "個体"}[self.lang],
+                             "terms": [self._term(t, skip) for t in rest]})
+        return sections
+
+    def shapes(self) -> list[dict[str, Any]]:
+        shape_iris = sorted(
+            s for s in self.props
+            if not s.startswith("_:") and any(isinstance(v, NamedNode) and v.value in _SHAPE_CLASSES
+                                              for v in self.props[s].get(RDF_TYPE, []))
+        )
+        out = []
+        for iri in shape_iris:
+            base_term = self._term(iri, {RDF_TYPE, *LABELS, *DEFINITIONS, SH + "property"})
+            properties = []
+            for ps in self.props[iri].get(SH + "property", []):
+                key = "_:" + ps.value if isinstance(ps, BlankNode) else str(getattr(ps, "value", ps))
+                p = self.props.get(key, {})
+                messages = {(m.language or ""): m.value for m in p.get(SH + "message", []) if isinstance(m, Literal)}
+                properties.append({
+                    "path": " / ".join(self.turtle(v) for v in p.get(SH + "path", [])),
+                    "message": pick_label(messages, self.lang),
+                    "constraints": [f"{compact_iri(k)} {', '.join(self.turtle(v) for v in vs)}"
+                                    for k, vs in sorted(p.items()) if k not in (SH + "path", SH + "message")],
+                })
+            properties.sort(key=lambda x: str(x["path"]))
+            out.append({**base_term, "properties": properties})
+        return out
