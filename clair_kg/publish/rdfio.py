@@ -107,11 +107,12 @@ def sort_quads(quads: Iterable[Quad]) -> list[Quad]:
 
 
 def canonical_blank_nodes(quads: Sequence[Quad]) -> list[Quad]:
-    """Relabel blank nodes by a hash of the statements around them (two refinement rounds).
+    """Relabel blank nodes by a hash of the statements around them, refined until stable.
 
-    Enough for the shallow blank-node structures curated data has; two blank nodes that stay
-    indistinguishable get the same hash and are told apart by their order, which is itself
-    derived from content, so the result is still deterministic.
+    Each round hashes a blank node's statements with its neighbours' labels from the round before
+    (colour refinement), so identical-looking nodes in different places (two ``[ sh:datatype
+    xsd:gYear ]`` under different shapes) end up apart. Nodes that stay alike are interchangeable:
+    whichever gets which label, the set of statements written is the same.
     """
     blanks = sorted(
         {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, BlankNode)}
@@ -119,7 +120,8 @@ def canonical_blank_nodes(quads: Sequence[Quad]) -> list[Quad]:
     if not blanks:
         return list(quads)
     labels = {b: "" for b in blanks}
-    for _round in range(3):
+    distinct = 0
+    for _round in range(32):  # refine until no new distinctions appear (information travels one hop a round)
         signature: dict[str, list[str]] = defaultdict(list)
 
         def show(term: Any, me: str, current: dict[str, str] = labels) -> str:
@@ -136,6 +138,10 @@ def canonical_blank_nodes(quads: Sequence[Quad]) -> list[Quad]:
             b: hashlib.sha256("\n".join(sorted(signature[b])).encode("utf-8")).hexdigest()[:16]
             for b in blanks
         }
+        now = len(set(labels.values()))
+        if now == distinct and _round > 0:
+            break
+        distinct = now
     final: dict[str, str] = {}
     seen: dict[str, int] = defaultdict(int)
     for b in sorted(blanks, key=lambda b: labels[b]):
