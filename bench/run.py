@@ -324,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 counts[name] = counts.get(name, 0) + 1
                 server = started[name]
                 duration = (args.rdflib_duration or args.duration) if name == "rdflib-endpoint" else args.duration
+                load_before = os.getloadavg()[0]
                 if wrk:
                     result = run_wrk(
                         wrk, server=name, run=counts[name], base_url=server.base, query_path=server.query_path,
@@ -335,9 +336,11 @@ def main(argv: list[str] | None = None) -> int:
                         server=name, run=counts[name], base_url=server.base, query_path=server.query_path,
                         queries=QUERIES, connections=args.connections, duration=duration, timeout=args.timeout,
                     )
+                result.detail["loadavg_1min_before"] = load_before
                 runs.append(result)
                 print(f"bench:   {name} #{result.run}: {result.rps:.1f} req/s, p50 {result.p50_ms:.2f} ms, "
-                      f"p99 {result.p99_ms:.2f} ms, {result.errors} errors", flush=True)
+                      f"p99 {result.p99_ms:.2f} ms, {result.errors} errors (load average before: {load_before:.2f})",
+                      flush=True)
                 if not server.alive():
                     problems[name] = f"exited during the run:\n{server.log_tail()}"
                     print(f"bench: {name} died during its run", flush=True)
