@@ -256,8 +256,8 @@ def test_ontology_page_documents_every_term(
     for row in terms:
         local = row["t"].split("#", 1)[1]
         assert f'id="{local}"' in page, local
-    labels = kg_select(f"""SELECT ?l WHERE {{ GRAPH <{BASE}graph/ontology> {{ ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l }}
-                          FILTER(lang(?l) = "ja") }}""")
+    labels = kg_select(f"""SELECT ?l WHERE {{ GRAPH <{BASE}graph/ontology> {{
+                          ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l }} FILTER(lang(?l) = "ja") }}""")
     for row in labels:
         assert row["l"] in page
     r = client.get("/ontology", headers={"accept": "text/turtle"})

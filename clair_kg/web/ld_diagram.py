@@ -136,10 +136,13 @@ def org_diagram(store: Store, lang: str) -> OrgDiagram | None:
             key=lambda x: (members[cls][x.iri] or "~", x.short),
         )
         group_label = pick_label(labels.get(cls, {}), lang) or (cls.rsplit("#", 1)[-1] if cls else "unit")
+        group_label = group_label[:1].upper() + group_label[1:]
         groups.append(Group(cls, group_label, tuple(items)))
     org_label = pick_label(org_labels.get(org.value, {}), lang) or org.value
     org_short = pick_label(alts.get(org.value, {}), "en") or org_label
     site_label = pick_label(labels.get(site.value, {}), lang) if isinstance(site, NamedNode) else None
+    if site_label:
+        site_label = ("本部: " if lang == "ja" else "Headquarters: ") + site_label
     return OrgDiagram(org.value, org_label, org_short, site_label, tuple(groups))
 
 

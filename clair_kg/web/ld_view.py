@@ -145,16 +145,18 @@ def entity_view(doc: EntityDocument, *, base: str, lang: str, sources: dict[str,
                 "sources": [{"name": source_name(g), "label": sources.get(g, source_name(g)),
                              "href": local_href(g, base)} for g in s.graphs],
             })
+        # Sources disagree when they give different literals of one kind (same language, or typed
+        # values such as dates), or different resources for the same property. Labels in two
+        # languages from two sources are not a disagreement and stay a plain list.
         source_sets = {s.graphs for s in statements}
-        side_by_side = len(source_sets) > 1
-        conflict = False
-        if side_by_side:
-            families: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-            for s in statements:
-                fam = _literal_family(s.object)
-                if fam is not None:
-                    families[fam].add(s.graphs)
-            conflict = any(len(g) > 1 for g in families.values())
+        families: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        for s in statements:
+            fam = _literal_family(s.object)
+            if fam is not None:
+                families[fam].add(s.graphs)
+        conflict = any(len(g) > 1 for g in families.values())
+        only_resources = all(not isinstance(s.object, Literal) for s in statements)
+        side_by_side = len(source_sets) > 1 and (conflict or only_resources)
         columns = []
         if side_by_side:
             grouped: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
