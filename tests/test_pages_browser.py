@@ -28,7 +28,6 @@ from clair_kg.settings import Settings
 from clair_kg.store import EmbeddedStore
 from clair_kg.web import create_app
 
-
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
