@@ -16,11 +16,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Headless Chromium (Debian's package) for the page tests; installed only when missing.
+# Headless Chromium (Debian's package) and a Japanese font for the page tests and screenshots;
+# installed only when missing.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! test -d /usr/share/fonts/opentype/ipafont-gothic; then \
+	  echo "installing Debian chromium and fonts-ipafont-gothic for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; \
+	fi
 
 serve: setup
 	$(BIN)/clair-kg serve --host $(HOST) --port $(PORT)
