@@ -22,6 +22,7 @@ __all__ = [
 ]
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,12 +63,21 @@ class ExtendQuery:
     properties: tuple[ExtendProperty, ...]
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def parse_json(raw: str | bytes, param: str) -> Any:
-    """:raises InvalidParameter: ``raw`` is not JSON."""
+    """Strict JSON (RFC 8259: no ``NaN``/``Infinity``).
+
+    :raises InvalidParameter: ``raw`` is not JSON, or nests too deeply to read.
+    """
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidParameter(param, f"not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise InvalidParameter(param, "not valid JSON: nested too deeply") from None
 
 
 def _is_number(value: object) -> bool:
@@ -110,8 +120,8 @@ def _query(key: str, raw: object) -> ReconQuery:
     else:
         raise InvalidParameter("queries", f"{where}: 'type' must be a string or a list of strings")
     limit = raw.get("limit")
-    if limit is not None and not _is_number(limit):
-        raise InvalidParameter("queries", f"{where}: 'limit' must be a number")
+    if limit is not None and not (_is_number(limit) and math.isfinite(limit)):
+        raise InvalidParameter("queries", f"{where}: 'limit' must be a finite number")
     strict = raw.get("type_strict", "any")
     if strict not in ("any", "should", "all"):
         raise InvalidParameter("queries", f"{where}: 'type_strict' must be any, should or all")
