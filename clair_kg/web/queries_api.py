@@ -34,6 +34,7 @@ from ..store import GRAPH_FORMATS, RESULT_FORMATS, QueryForm, Term, query_form
 from .context import get_context
 from .http import etag_for, not_modified, not_modified_response, standard_headers
 from .negotiate import negotiate
+from .params import int_param
 from .templating import render
 
 router = APIRouter(tags=["named queries"])
@@ -74,16 +75,7 @@ def _cell(term: Term | None, base_iri: str) -> dict[str, str]:
 
 
 def _int_param(request: Request, name: str, default: int, *, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter(name, f"expected an integer, got {raw[:40]!r}") from None
-    if not low <= value <= high:
-        raise InvalidParameter(name, f"must be between {low} and {high}")
-    return value
+    return int_param(request.query_params.get(name), name, default=default, low=low, high=high)
 
 
 @router.get("/queries", summary="List the named queries (HTML or JSON)", response_model=None)

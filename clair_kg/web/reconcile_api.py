@@ -26,12 +26,15 @@ from ..errors import BadRequest, InvalidParameter, NotFound, PayloadTooLarge, Un
 from ..reconcile import ReconcileService, parse_batch, parse_extend, parse_json
 from .context import get_context
 from .http import CORS_HEADERS
+from .params import int_param
 from .search_api import get_label_index
 
 router = APIRouter(prefix="/reconcile", tags=["reconciliation"])
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$")
 _HEADERS = {**CORS_HEADERS, "Cache-Control": "no-cache"}
+#: largest cursor (results to skip) or limit a suggest/propose request may give
+MAX_CURSOR = 1_000_000
 
 
 def _service(request: Request) -> ReconcileService:
@@ -50,11 +53,7 @@ def _json(request: Request, payload: Any, callback: str | None = None) -> Respon
 
 
 def _cursor(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return 0
-    if not raw.isdigit():
-        raise InvalidParameter("cursor", f"expected a non-negative integer, got {raw[:40]!r}")
-    return int(raw)
+    return int_param(raw, "cursor", default=0, low=0, high=MAX_CURSOR)
 
 
 def _answer(request: Request, params: dict[str, Any]) -> Any:
@@ -145,11 +144,7 @@ def propose_properties(
     type: str | None = Query(None, description="the type (class IRI or kind) to propose properties for"),
     limit: str | None = Query(None, description="most properties to return"),
 ) -> Response:
-    size = None
-    if limit:
-        if not limit.isdigit():
-            raise InvalidParameter("limit", f"expected a non-negative integer, got {limit[:40]!r}")
-        size = int(limit) or None
+    size = int_param(limit, "limit", default=0, low=0, high=MAX_CURSOR) or None
     return _json(request, _service(request).propose_properties(type, limit=size))
 
 

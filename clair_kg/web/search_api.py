@@ -20,6 +20,7 @@ from ..search import LabelIndex
 from .context import AppContext, get_context
 from .http import etag_for, not_modified, not_modified_response, standard_headers
 from .negotiate import negotiate
+from .params import int_param
 from .templating import pick_language, render
 
 router = APIRouter(tags=["search"])
@@ -43,15 +44,7 @@ def get_label_index(request: Request) -> LabelIndex:
 
 
 def parse_limit(raw: str | None, *, default: int = 10, name: str = "limit") -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter(name, f"expected an integer, got {raw[:40]!r}") from None
-    if not 1 <= value <= MAX_LIMIT:
-        raise InvalidParameter(name, f"must be between 1 and {MAX_LIMIT}")
-    return value
+    return int_param(raw, name, default=default, low=1, high=MAX_LIMIT)
 
 
 @router.get("/search", summary="Search entities by label (English and Japanese)", response_model=None)
