@@ -23,6 +23,7 @@ __all__ = [
     "split_extension",
 ]
 
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -121,11 +122,17 @@ def local_href(iri: str, base: str) -> str:
 
 
 def not_found_body(media: str, message: str) -> bytes:
-    """A 404 body in the asked RDF format: an empty, valid document with the reason as a comment."""
+    """A 404 body in the asked RDF format: an empty, valid document with the reason as a comment.
+
+    The message echoes the request path, so line breaks and other unprintable characters in it
+    are written as ``\\uXXXX``: a comment must stay one comment (no statements smuggled into the
+    document after a newline, no NUL in XML).
+    """
+    message = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in message)
     if media in ("text/turtle", "application/n-triples"):
         return f"# 404 Not Found: {message}\n".encode()
     if media == "application/rdf+xml":
-        safe = message.replace("--", "- -")
+        safe = re.sub(r"-(?=-)", "- ", message)  # "--" may not occur in an XML comment
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<!-- 404 Not Found: {safe} -->\n"
