@@ -152,7 +152,13 @@ def _score(query: str, label: Label) -> tuple[str, float] | None:
     if len(query) < _FUZZY_MIN_LENGTH:
         return None
     candidates = (label.norm, *label.words) if len(label.words) > 1 else (label.norm,)
-    best = max(difflib.SequenceMatcher(None, query, c, autojunk=False).ratio() for c in candidates)
+    best = 0.0
+    for candidate in candidates:
+        # The cheap upper bounds first (as difflib.get_close_matches does): a query far longer or
+        # shorter than every label, e.g. 10,000 characters, then costs no full comparison.
+        matcher = difflib.SequenceMatcher(None, query, candidate, autojunk=False)
+        if matcher.real_quick_ratio() >= _FUZZY_CUTOFF and matcher.quick_ratio() >= _FUZZY_CUTOFF:
+            best = max(best, matcher.ratio())
     if best >= _FUZZY_CUTOFF:
         return "fuzzy", round(0.6 * best, 4)
     return None
