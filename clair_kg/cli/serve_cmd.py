@@ -1,10 +1,23 @@
-"""``clair-kg serve``: validate, load and serve the graph."""
+"""``clair-kg serve``: validate, load and serve the graph.
+
+The parent validates once and writes the hand-over (N-Quads + settings); uvicorn then runs
+``--workers`` web processes, each building the app from the hand-over, and each web process runs
+its own ``query_workers`` SPARQL worker processes (started on the first query, stopped with the web
+process: on Ctrl-C or SIGTERM uvicorn runs the app's shutdown, which kills them, and every worker
+also dies with its parent, so none is left behind).
+
+The listening socket is made here rather than by uvicorn, as an ``IPPROTO_TCP`` socket with
+``TCP_NODELAY``: uvicorn's own multi-process socket has protocol 0, so asyncio never turns Nagle's
+algorithm off on its connections and every keep-alive request then waits ~40 ms for a delayed ACK.
+"""
 
 from __future__ import annotations
 
 __all__ = ["register"]
 
 import argparse
+import shutil
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +41,10 @@ def register(sub: Any) -> None:
     p.add_argument("--max-rows", type=int, help=docs["max_rows"])
     p.add_argument("--max-body-bytes", type=int, help=docs["max_body_bytes"])
     p.add_argument("--query-workers", type=int, help=docs["query_workers"])
+    p.add_argument("--max-query-length", type=int, help=docs["max_query_length"])
+    p.add_argument("--cache-size", type=int, help=docs["cache_size"])
+    p.add_argument("--service-allowlist", help=docs["service_allowlist"])
+    p.add_argument("--yasgui-url", help=docs["yasgui_url"])
     p.add_argument(
         "--load", action="append", default=[], metavar="FILE=GRAPH_IRI",
         help="also load an RDF file as a named graph (repeatable; for conformance suites)",
@@ -58,9 +75,22 @@ def _extra_graphs(specs: list[str]) -> bytes:
     return bytes(out)
 
 
+def _listen_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
+    from ..errors import BadRequest
     from ..serving import write_handover
 
     project: Project = project_from_args(args)
@@ -73,20 +103,52 @@ def run_serve(args: argparse.Namespace) -> int:
         max_rows=args.max_rows,
         max_body_bytes=args.max_body_bytes,
         query_workers=args.query_workers,
+        max_query_length=args.max_query_length,
+        cache_size=args.cache_size,
+        service_allowlist=(
+            tuple(u.strip() for u in args.service_allowlist.split(",") if u.strip())
+            if args.service_allowlist is not None else None
+        ),
+        yasgui_url=args.yasgui_url,
     )
+    if args.workers < 1:
+        raise BadRequest("--workers must be at least 1")
     sys.stderr.write("clair-kg: validating the graph…\n")
     release = prepare_release(project)
     nquads = release.nquads + _extra_graphs(args.load)
     graphs = tuple(sorted(set(release.info.graphs) | {s.partition("=")[2] for s in args.load}))
-    write_handover(settings, nquads, graphs)
-    sys.stderr.write(f"clair-kg: {release.info.quads} quads valid; serving on http://{args.host}:{args.port}/\n")
-    uvicorn.run(
+    folder = write_handover(settings, nquads, graphs)
+    try:
+        sock = _listen_socket(args.host, args.port)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise BadRequest(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+    sys.stderr.write(
+        f"clair-kg: {release.info.quads} quads valid; serving on http://{args.host}:{args.port}/ "
+        f"({args.workers} web process(es), {settings.query_workers} query worker(s) each)\n"
+    )
+    config = uvicorn.Config(
         "clair_kg.serving:app_from_environment",
         factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers if args.workers > 1 else None,
+        workers=args.workers,
         log_level="warning",
         access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        # room for the longest query string we accept, so it gets our 414 rather than h11's 400
+        h11_max_incomplete_event_size=max(65_536, settings.max_query_length + 16_384),
     )
+    server = uvicorn.Server(config)
+    try:
+        if args.workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            server.run(sockets=[sock])
+            if not server.started:
+                return 2
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+        shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -1,0 +1,114 @@
+"""Evaluate one :class:`~clair_kg.sparql.wire.Job` on a pyoxigraph store: the code a worker runs.
+
+Results are serialized by pyoxigraph (Rust), never row by row in Python. The row cap needs a count,
+so a result is first written as TSV (SELECT) or N-Triples (CONSTRUCT/DESCRIBE) — one row or triple
+per line, so a line count is the row count and a cut at a line is a clean cut — and then, when the
+client asked for another format, parsed back and written in it. Both round trips are lossless.
+"""
+
+from __future__ import annotations
+
+__all__ = ["evaluate", "shape_solutions", "shape_triples"]
+
+import pyoxigraph
+from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat
+
+from ..store.base import GRAPH_FORMATS, RESULT_FORMATS, looks_like_update
+from .protocol import READ_ONLY
+from .wire import Job, Reply
+
+RESULT_WRITERS = {
+    "application/sparql-results+json": QueryResultsFormat.JSON,
+    "application/sparql-results+xml": QueryResultsFormat.XML,
+    "text/csv": QueryResultsFormat.CSV,
+    "text/tab-separated-values": QueryResultsFormat.TSV,
+}
+GRAPH_WRITERS = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/trig": RdfFormat.TRIG,
+    "application/n-quads": RdfFormat.N_QUADS,
+}
+assert set(RESULT_WRITERS) == set(RESULT_FORMATS) and set(GRAPH_WRITERS) == set(GRAPH_FORMATS)
+
+
+
+def _cut(text: bytes, keep_lines: int) -> bytes:
+    """The first ``keep_lines`` lines of ``text``."""
+    end = -1
+    for _ in range(keep_lines):
+        end = text.index(b"\n", end + 1)
+    return text[: end + 1]
+
+
+def evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
+    """Run ``job`` on ``store``; errors come back as a :class:`Reply` with a 4xx status."""
+    try:
+        union = job.union_default
+        default_graph: list[NamedNode | pyoxigraph.BlankNode | pyoxigraph.DefaultGraph] | None = None
+        named_graphs: list[NamedNode | pyoxigraph.BlankNode] | None = None
+        if not union and not job.dataset.is_default:
+            # The protocol dataset replaces the query's own; a part left out is empty (SPARQL 1.1
+            # Protocol §2.1.4), and a graph the store does not hold is simply an empty graph.
+            default_graph = [NamedNode(g) for g in job.dataset.default_graphs]
+            named_graphs = [NamedNode(g) for g in job.dataset.named_graphs]
+        result = store.query(job.query, use_default_graph_as_union=union,
+                             default_graph=default_graph, named_graphs=named_graphs)
+        if isinstance(result, QueryBoolean):
+            writer = RESULT_WRITERS.get(job.media_type)
+            if writer is None or writer in (QueryResultsFormat.CSV, QueryResultsFormat.TSV):
+                return _not_acceptable("an ASK result", ["application/sparql-results+json",
+                                                          "application/sparql-results+xml"])
+            return Reply(200, "ASK", body=result.serialize(format=writer) or b"")
+        if isinstance(result, QuerySolutions):
+            if job.media_type not in RESULT_WRITERS:
+                return _not_acceptable("a SELECT result", list(RESULT_FORMATS))
+            tsv = result.serialize(format=QueryResultsFormat.TSV) or b""
+            return shape_solutions(tsv, job.media_type, job.max_rows)
+        assert isinstance(result, QueryTriples)
+        if job.media_type not in GRAPH_WRITERS:
+            return _not_acceptable("a graph result", list(GRAPH_FORMATS))
+        nt = result.serialize(format=RdfFormat.N_TRIPLES) or b""
+        return shape_triples(nt, job.media_type, job.max_rows)
+    except SyntaxError as exc:
+        if looks_like_update(job.query):
+            return Reply(403, message=READ_ONLY)
+        return Reply(400, message=f"SPARQL syntax error: {exc}")
+    except ValueError as exc:  # an invalid IRI in default-graph-uri / named-graph-uri
+        return Reply(400, message=str(exc))
+    except OSError as exc:  # SERVICE failures and store read errors
+        return Reply(502, message=f"the query failed while running: {exc}")
+
+
+def shape_solutions(tsv: bytes, media_type: str, max_rows: int) -> Reply:
+    """SELECT results given as TSV, cut to ``max_rows`` and written as ``media_type``."""
+    writer = RESULT_WRITERS.get(media_type)
+    if writer is None:
+        return _not_acceptable("a SELECT result", list(RESULT_FORMATS))
+    truncated = tsv.count(b"\n") - 1 > max_rows
+    if truncated:
+        tsv = _cut(tsv, max_rows + 1)
+    if writer is QueryResultsFormat.TSV:
+        return Reply(200, "SELECT", truncated, body=tsv)
+    solutions = pyoxigraph.parse_query_results(tsv, format=QueryResultsFormat.TSV)
+    return Reply(200, "SELECT", truncated, body=solutions.serialize(format=writer) or b"")
+
+
+def shape_triples(nt: bytes, media_type: str, max_rows: int) -> Reply:
+    """CONSTRUCT/DESCRIBE results given as N-Triples, cut to ``max_rows`` triples, as ``media_type``."""
+    rdf = GRAPH_WRITERS.get(media_type)
+    if rdf is None:
+        return _not_acceptable("a graph result", list(GRAPH_FORMATS))
+    truncated = nt.count(b"\n") > max_rows
+    if truncated:
+        nt = _cut(nt, max_rows)
+    if rdf in (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS):
+        return Reply(200, "CONSTRUCT", truncated, body=nt)
+    triples = [q.triple for q in pyoxigraph.parse(nt, format=RdfFormat.N_TRIPLES)]
+    return Reply(200, "CONSTRUCT", truncated, body=pyoxigraph.serialize(triples, format=rdf) or b"")
+
+
+def _not_acceptable(what: str, supported: list[str]) -> Reply:
+    return Reply(406, message=f"{what} cannot be written in the requested format; supported: {', '.join(supported)}")

@@ -1,0 +1,229 @@
+"""Run /sparql queries so that an overrunning one can be stopped.
+
+pyoxigraph cannot cancel a running query, so :class:`WorkerPool` evaluates queries in a few
+separate processes (``settings.query_workers``), each with its own copy of the graph (loaded from
+the N-Quads hand-over) or the on-disk store opened read-only. The web process sends a job over a
+Unix socket and awaits the reply with a deadline; a worker that misses it is killed (SIGKILL: its
+CPU work ends at once) and a fresh one is started in the background. The client gets
+:class:`~clair_kg.errors.QueryTimeout` (503) at the deadline, not when the query would have ended.
+
+For a remote store, :class:`StoreRunner` runs the query on the store in a thread; the remote
+server does the work and the HTTP client's timeout bounds it.
+
+Both executors have the same one method, ``run(job) -> Reply``, plus ``close()``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Executor", "GraphSource", "StoreRunner", "WorkerPool", "graph_source_for"]
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph
+
+from ..errors import ClairKgError, QueryTimeout, StoreUnavailable
+from ..store import EmbeddedStore, Store
+from ..store.base import QueryForm
+from .evaluate import shape_solutions, shape_triples
+from .wire import HEADER, Job, Reply, decode_reply, encode_job, frame
+
+_START_TIMEOUT = 120.0  # seconds a new worker may take to load the graph
+
+
+class Executor(Protocol):
+    async def run(self, job: Job, form: QueryForm | None) -> Reply: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class GraphSource:
+    """Where a worker gets the graph: an N-Quads file, or an on-disk store opened read-only."""
+
+    nquads: Path | None = None
+    store_path: Path | None = None
+    #: a temporary file the pool removes when it closes
+    owned: bool = False
+
+    def worker_args(self) -> list[str]:
+        if self.store_path is not None:
+            return ["--store-path", str(self.store_path)]
+        return ["--nquads", str(self.nquads)] if self.nquads is not None else []
+
+
+def graph_source_for(store: Store, *, store_path: Path | None, nquads: Path | None) -> GraphSource | None:
+    """How workers can load the graph ``store`` serves; None when only ``store`` itself can answer."""
+    if not isinstance(store, EmbeddedStore):
+        return None
+    if store_path is not None:
+        return GraphSource(store_path=store_path)
+    if nquads is not None:
+        return GraphSource(nquads=nquads)
+    handle, name = tempfile.mkstemp(prefix="clair-kg-graph-", suffix=".nq")
+    os.close(handle)
+    store.inner.dump(name, format=pyoxigraph.RdfFormat.N_QUADS)
+    return GraphSource(nquads=Path(name), owned=True)
+
+
+class _Worker:
+    def __init__(self, proc: subprocess.Popen[bytes], reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.proc = proc
+        self.reader = reader
+        self.writer = writer
+
+    async def call(self, payload: bytes) -> bytes:
+        self.writer.write(frame(payload))
+        await self.writer.drain()
+        (size,) = HEADER.unpack(await self.reader.readexactly(HEADER.size))
+        return await self.reader.readexactly(size)
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.writer.close()
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+
+
+class WorkerPool:
+    """``size`` worker processes; a query that runs past ``timeout`` seconds kills its worker."""
+
+    def __init__(self, source: GraphSource, *, size: int, timeout: float) -> None:
+        self.source = source
+        self.size = max(1, size)
+        self.timeout = timeout
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._workers: set[_Worker] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    async def start(self) -> None:
+        """Start every worker and wait until each has loaded the graph."""
+        await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+
+    def pids(self) -> list[int]:
+        return sorted(w.proc.pid for w in self._workers)
+
+    async def _spawn(self) -> None:
+        parent_sock, child_sock = socket.socketpair()
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "clair_kg.sparql.worker", "--fd", str(child_sock.fileno()),
+                 "--parent", str(os.getpid()), *self.source.worker_args()],
+                pass_fds=(child_sock.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            child_sock.close()
+        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
+        worker = _Worker(proc, reader, writer)
+        self._workers.add(worker)
+        try:
+            (size,) = HEADER.unpack(await asyncio.wait_for(reader.readexactly(HEADER.size), _START_TIMEOUT))
+            await reader.readexactly(size)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            self._discard(worker)
+            raise StoreUnavailable(f"a query worker failed to start (exit code {proc.poll()})") from exc
+        if self._closed:
+            self._discard(worker)
+            return
+        self._idle.put_nowait(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        self._workers.discard(worker)
+        worker.kill()
+
+    def _replace(self, worker: _Worker) -> None:
+        self._discard(worker)
+        if self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self._respawn())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _respawn(self) -> None:
+        with contextlib.suppress(ClairKgError):
+            await self._spawn()
+
+    async def run(self, job: Job, form: QueryForm | None = None) -> Reply:
+        """Evaluate ``job`` in a worker within the time limit.
+
+        :raises QueryTimeout: no worker was free, or the query ran past the limit (it was stopped).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+        except TimeoutError:
+            raise QueryTimeout(
+                f"every query worker stayed busy for the {self.timeout:g} s query time limit; try again later"
+            ) from None
+        try:
+            payload = await asyncio.wait_for(worker.call(encode_job(job)), max(0.05, deadline - loop.time()))
+        except TimeoutError:
+            self._replace(worker)
+            raise QueryTimeout(
+                f"the query ran longer than the {self.timeout:g} s time limit and was stopped"
+            ) from None
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            self._replace(worker)
+            raise StoreUnavailable("the query worker died while running the query") from exc
+        except BaseException:  # cancelled mid-call: the worker's state is unknown
+            self._replace(worker)
+            raise
+        self._idle.put_nowait(worker)
+        return decode_reply(payload)
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for worker in list(self._workers):
+            self._discard(worker)
+        if self.source.owned and self.source.nquads is not None:
+            with contextlib.suppress(OSError):
+                self.source.nquads.unlink()
+
+
+class StoreRunner:
+    """Runs queries on a store in threads (a remote store: the remote server does the work)."""
+
+    def __init__(self, store: Store, *, timeout: float) -> None:
+        self.store = store
+        self.timeout = timeout
+
+    async def run(self, job: Job, form: QueryForm | None = None) -> Reply:
+        pivot = "text/tab-separated-values"
+        if form is QueryForm.ASK:
+            pivot = job.media_type
+        elif form is not None and form.returns_graph:
+            pivot = "application/n-triples"
+        try:
+            result = await asyncio.wait_for(
+                asyncio.to_thread(self.store.execute, job.query, media_type=pivot, dataset=job.dataset),
+                self.timeout,
+            )
+        except TimeoutError:
+            raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s time limit") from None
+        except ClairKgError as exc:
+            return Reply(exc.status, message=exc.message)
+        if form is QueryForm.ASK:
+            return Reply(200, "ASK", body=result.body)
+        if form is not None and form.returns_graph:
+            return shape_triples(result.body, job.media_type, job.max_rows)
+        return shape_solutions(result.body, job.media_type, job.max_rows)
+
+    async def close(self) -> None:
+        return None

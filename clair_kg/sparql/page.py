@@ -1,0 +1,147 @@
+"""What the /sparql query page shows: example queries over the real graph, and a query's results.
+
+The page is a plain HTML form (GET /sparql?query=…) that works without JavaScript; a browser that
+submits it gets the results as a table on the same page. Yasgui is an optional enhancement loaded
+only when the reader asks for it (see ``templates/sparql.html``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["EXAMPLES", "Example", "page_context"]
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from ..errors import ClairKgError
+from ..store.base import QueryForm
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .protocol import QueryRequest
+    from .service import SparqlService
+
+#: rows shown in the page's table; the full result is one click away in any format
+PAGE_ROWS = 500
+
+_PREFIXES = """PREFIX clair:  <https://w3id.org/clair-kg/ontology#>
+PREFIX org:    <http://www.w3.org/ns/org#>
+PREFIX rdfs:   <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
+PREFIX skos:   <http://www.w3.org/2004/02/skos/core#>
+"""
+
+
+@dataclass(frozen=True)
+class Example:
+    title: str
+    query: str
+
+    @property
+    def href(self) -> str:
+        return "/sparql?" + urlencode({"query": self.query})
+
+
+EXAMPLES: tuple[Example, ...] = (
+    Example("CLAIR's overseas offices and where they are", _PREFIXES + """
+SELECT ?office ?name ?place WHERE {
+  ?office a clair:OverseasOffice ;
+          rdfs:label ?name ;
+          schema:location ?place .
+  FILTER(LANG(?name) = "en")
+}
+ORDER BY ?name"""),
+    Example("Branch offices in Japan, with Japanese names where known", _PREFIXES + """
+SELECT ?branch ?en ?ja WHERE {
+  ?branch a clair:BranchOffice ; rdfs:label ?en .
+  FILTER(LANG(?en) = "en")
+  OPTIONAL { ?branch rdfs:label ?ja FILTER(LANG(?ja) = "ja") }
+}
+ORDER BY ?en"""),
+    Example("JET Programme positions", _PREFIXES + """
+SELECT ?position ?label ?abbreviation ?definition WHERE {
+  ?position skos:inScheme <https://w3id.org/clair-kg/id/scheme/jet-positions> ;
+            skos:prefLabel ?label ;
+            skos:altLabel ?abbreviation ;
+            skos:definition ?definition .
+}
+ORDER BY ?abbreviation"""),
+    Example("Ministries, in English and Japanese", _PREFIXES + """
+SELECT ?ministry ?label WHERE {
+  ?ministry a clair:Ministry ; rdfs:label ?label .
+}
+ORDER BY ?ministry ?label"""),
+    Example("How many things of each type, per source graph", """SELECT ?graph ?type (COUNT(?s) AS ?n) WHERE {
+  GRAPH ?graph { ?s a ?type }
+}
+GROUP BY ?graph ?type
+ORDER BY ?graph DESC(?n)"""),
+    Example("Everything said about CLAIR (DESCRIBE)", "DESCRIBE <https://w3id.org/clair-kg/id/org/clair>"),
+)
+
+DOWNLOAD_FORMATS = {
+    QueryForm.SELECT: [("JSON", "json"), ("XML", "xml"), ("CSV", "csv"), ("TSV", "tsv")],
+    QueryForm.ASK: [("JSON", "json"), ("XML", "xml")],
+    QueryForm.CONSTRUCT: [("Turtle", "ttl"), ("N-Triples", "nt"), ("JSON-LD", "jsonld"), ("RDF/XML", "rdf")],
+}
+
+
+def _cell(term: dict[str, str] | None) -> dict[str, str]:
+    if term is None:
+        return {"text": "", "kind": "unbound"}
+    kind = term.get("type", "")
+    value = term.get("value", "")
+    if kind == "uri":
+        return {"text": value, "kind": "iri", "href": value}
+    if kind == "bnode":
+        return {"text": "_:" + value, "kind": "bnode"}
+    note = "@" + term["xml:lang"] if "xml:lang" in term else ""
+    if not note and term.get("datatype"):
+        note = "^^" + term["datatype"].rsplit("#", 1)[-1]
+    return {"text": value, "kind": "literal", "note": note}
+
+
+async def page_context(
+    settings: Settings, request: QueryRequest, form: QueryForm | None, service: SparqlService
+) -> dict[str, Any]:
+    """Template variables for ``sparql.html``; runs ``request.query`` when there is one."""
+    context: dict[str, Any] = {
+        "examples": EXAMPLES,
+        "query": request.query or EXAMPLES[0].query,
+        "yasgui_url": settings.yasgui_url,
+        "max_rows": settings.max_rows,
+        "timeout": settings.query_timeout,
+        "ran": request.query is not None,
+    }
+    if request.query is None:
+        return context
+    graph = form is not None and form.returns_graph
+    media = "text/turtle" if graph else "application/sparql-results+json"
+    try:
+        facts = service.inspect(request.query)
+        reply = await service.answer(request.query, facts, request.dataset, media)
+    except ClairKgError as exc:
+        return {**context, "error": exc.message, "status": exc.status}
+    if reply.status != 200:
+        return {**context, "error": reply.message, "status": reply.status}
+    base = [("query", request.query)]
+    base += [("default-graph-uri", g) for g in request.dataset.default_graphs]
+    base += [("named-graph-uri", g) for g in request.dataset.named_graphs]
+    downloads = DOWNLOAD_FORMATS[QueryForm.CONSTRUCT if graph else (form or QueryForm.SELECT)]
+    context["downloads"] = [(label, "/sparql?" + urlencode([*base, ("format", f)])) for label, f in downloads]
+    context["truncated"] = reply.truncated
+    if graph:
+        context["graph_text"] = reply.body.decode("utf-8")
+        return context
+    data = json.loads(reply.body)
+    if "boolean" in data:
+        context["boolean"] = bool(data["boolean"])
+        return context
+    variables: list[str] = data["head"]["vars"]
+    bindings = data["results"]["bindings"]
+    context["variables"] = variables
+    context["rows"] = [[_cell(b.get(v)) for v in variables] for b in bindings[:PAGE_ROWS]]
+    context["row_count"] = len(bindings)
+    context["rows_shown"] = min(len(bindings), PAGE_ROWS)
+    return context

@@ -1,0 +1,110 @@
+"""Read a SPARQL 1.1 Protocol query request (https://www.w3.org/TR/sparql11-protocol/#query-operation).
+
+Pure functions over the method, the raw query string, the ``Content-Type`` and the body; the web
+layer does the HTTP. Everything a client can get wrong is a :mod:`clair_kg.errors` 4xx: a duplicate
+``query``, a POST without a media type we read, a charset other than UTF-8, bytes that are not
+UTF-8, and any update request (the endpoint is read-only).
+
+>>> parse_query_request("GET", b"query=ASK%20%7B%7D&default-graph-uri=urn%3Ag", None, b"").dataset
+DatasetSpec(default_graphs=('urn:g',), named_graphs=())
+"""
+
+from __future__ import annotations
+
+__all__ = ["QueryRequest", "READ_ONLY", "parse_query_request", "split_media_type"]
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from ..errors import BadRequest, ForbiddenOperation, UnsupportedMediaType
+from ..store.base import DatasetSpec
+
+READ_ONLY = "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is not accepted"
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A query operation: the query text (None for a bare GET), its dataset and ``format=``."""
+
+    query: str | None
+    dataset: DatasetSpec
+    format_param: str | None
+
+
+def split_media_type(header: str | None) -> tuple[str, dict[str, str]]:
+    """``"application/sparql-query; charset=UTF-8"`` -> ("application/sparql-query", {"charset": "utf-8"})."""
+    if not header:
+        return "", {}
+    media, *params = header.split(";")
+    parsed: dict[str, str] = {}
+    for param in params:
+        key, _, value = param.partition("=")
+        parsed[key.strip().lower()] = value.strip().strip('"').lower()
+    return media.strip().lower(), parsed
+
+
+def _utf8(raw: bytes, what: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"{what} is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def _params(raw: bytes, where: str) -> list[tuple[str, str]]:
+    return [(_utf8(k, f"a {where} parameter name"), _utf8(v, f"the {where} parameter {k.decode('latin-1')!r}"))
+            for k, v in parse_qsl(raw, keep_blank_values=True)]
+
+
+def parse_query_request(method: str, query_string: bytes, content_type: str | None, body: bytes) -> QueryRequest:
+    """The query operation ``method`` + URL + body ask for.
+
+    :raises BadRequest: malformed parameters, a duplicate ``query``, text that is not UTF-8.
+    :raises ForbiddenOperation: an update request, in any of its forms.
+    :raises UnsupportedMediaType: a POST body that is not a form or ``application/sparql-query``
+        (or has a charset other than UTF-8).
+    """
+    params = _params(query_string, "URL")
+    direct_query: str | None = None
+    if method == "POST":
+        media, options = split_media_type(content_type)
+        charset = options.get("charset", "utf-8")
+        if media == UPDATE:
+            raise ForbiddenOperation(READ_ONLY)
+        if media not in (FORM, DIRECT):
+            given = f"Content-Type {media!r}" if media else "no Content-Type"
+            raise UnsupportedMediaType(
+                f"a SPARQL query POST needs Content-Type {FORM} or {DIRECT}; got {given}"
+            )
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"only UTF-8 is accepted, not charset={charset}")
+        if media == FORM:
+            params += _params(body, "form")
+        else:
+            direct_query = _utf8(body, "the query")
+    names = [name for name, _ in params]
+    if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
+        raise ForbiddenOperation(READ_ONLY)
+    queries = [value for name, value in params if name == "query"]
+    if direct_query is not None:
+        if queries:
+            raise BadRequest("the query is in the body; a 'query' URL parameter as well is ambiguous")
+        queries = [direct_query]
+    if len(queries) > 1:
+        raise BadRequest(f"exactly one 'query' parameter is allowed, got {len(queries)}")
+    formats = [value for name, value in params if name == "format"]
+    if len(formats) > 1 and len(set(formats)) > 1:
+        raise BadRequest("more than one 'format' parameter")
+    query = queries[0] if queries else None
+    if query is not None and not query.strip():
+        raise BadRequest("the 'query' parameter is empty")
+    if query is None and method == "POST":
+        raise BadRequest("a POST to the SPARQL endpoint needs a query")
+    dataset = DatasetSpec(
+        default_graphs=tuple(v for n, v in params if n == "default-graph-uri"),
+        named_graphs=tuple(v for n, v in params if n == "named-graph-uri"),
+    )
+    return QueryRequest(query=query, dataset=dataset, format_param=formats[0] if formats else None)

@@ -1,0 +1,155 @@
+"""The query side of /sparql: guardrails, a result cache and the executor, behind one ``answer()``.
+
+A query passes, in order: the update check (403, read-only), the SERVICE check (403 unless
+allowlisted), the in-memory LRU cache of results keyed by (release, query, dataset, media type),
+and only then the executor with its time limit and row cap. Repeated queries never reach a worker.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ResponseMemo", "ResultCache", "SparqlService"]
+
+import asyncio
+from collections import OrderedDict
+from pathlib import Path
+
+from ..errors import ForbiddenOperation
+from ..settings import Settings
+from ..store import Store, looks_like_update
+from ..store.base import DatasetSpec
+from .analysis import QueryFacts, analyse, check_services
+from .executor import Executor, StoreRunner, WorkerPool, graph_source_for
+from .protocol import READ_ONLY
+from .wire import Job, Reply
+
+#: results larger than this are not cached (the cache holds at most cache_size of them)
+MAX_CACHED_BODY = 1_000_000
+
+CacheKey = tuple[str, DatasetSpec, str]
+
+
+class ResultCache:
+    """A small LRU of successful replies."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[CacheKey, Reply] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: CacheKey) -> Reply | None:
+        reply = self._entries.get(key)
+        if reply is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return reply
+
+    def put(self, key: CacheKey, reply: Reply) -> None:
+        if self.size <= 0 or reply.status != 200 or len(reply.body) > MAX_CACHED_BODY:
+            return
+        self._entries[key] = reply
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class ResponseMemo:
+    """GET requests already answered: (query string, Accept, Origin) -> (ETag, headers, body).
+
+    Lets a repeated GET skip parsing, negotiation and hashing; bounded like the result cache.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[bytes, str | None, str | None], tuple[str, dict[str, str], bytes]] = (
+            OrderedDict()
+        )
+
+    def get(self, key: tuple[bytes, str | None, str | None]) -> tuple[str, dict[str, str], bytes] | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[bytes, str | None, str | None], value: tuple[str, dict[str, str], bytes]) -> None:
+        if self.size <= 0 or len(value[2]) > MAX_CACHED_BODY:
+            return
+        self._entries[key] = value
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
+class SparqlService:
+    """Answers /sparql queries for one app (one per web process)."""
+
+    def __init__(self, settings: Settings, store: Store, *, nquads: Path | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.nquads = nquads
+        self.cache = ResultCache(settings.cache_size)
+        self.responses = ResponseMemo(settings.cache_size)
+        self._facts: OrderedDict[str, QueryFacts] = OrderedDict()
+        self._executor: Executor | None = None
+        self._lock = asyncio.Lock()
+
+    def inspect(self, query: str) -> QueryFacts:
+        """The query's facts, after the read-only and SERVICE guardrails.
+
+        :raises ForbiddenOperation: an update, or SERVICE outside the allowlist.
+        """
+        facts = self._facts.get(query)
+        if facts is None:
+            facts = analyse(query)
+            if len(self._facts) >= 4096:
+                self._facts.popitem(last=False)
+            self._facts[query] = facts
+        if facts.form is None and (facts.is_update or looks_like_update(query)):
+            raise ForbiddenOperation(READ_ONLY)
+        check_services(facts, self.settings.service_allowlist)
+        return facts
+
+    async def executor(self) -> Executor:
+        if self._executor is None:
+            async with self._lock:
+                if self._executor is None:
+                    self._executor = await self._make_executor()
+        return self._executor
+
+    async def _make_executor(self) -> Executor:
+        s = self.settings
+        source = await asyncio.to_thread(
+            graph_source_for, self.store, store_path=s.store_path, nquads=self.nquads
+        )
+        if source is None:
+            return StoreRunner(self.store, timeout=s.query_timeout)
+        pool = WorkerPool(source, size=s.query_workers, timeout=s.query_timeout)
+        try:
+            await pool.start()
+        except BaseException:
+            await pool.close()
+            raise
+        return pool
+
+    async def answer(self, query: str, facts: QueryFacts, dataset: DatasetSpec, media_type: str) -> Reply:
+        """The reply to ``query`` in ``media_type``: from the cache, or from the executor."""
+        key: CacheKey = (query, dataset, media_type)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        job = Job(
+            query=query,
+            media_type=media_type,
+            dataset=dataset,
+            union_default=dataset.is_default and not facts.has_dataset_clause,
+            max_rows=self.settings.max_rows,
+        )
+        reply = await (await self.executor()).run(job, facts.form)
+        self.cache.put(key, reply)
+        return reply
+
+    async def close(self) -> None:
+        if self._executor is not None:
+            await self._executor.close()
+            self._executor = None

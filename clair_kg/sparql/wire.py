@@ -1,0 +1,70 @@
+"""The framing between the web process and a query worker: small, explicit, no pickle.
+
+Every message is a 4-byte big-endian length followed by that many bytes. A request is one JSON
+object; a reply is a JSON header line, a newline, then the raw result body (the serialized SPARQL
+result, passed through untouched).
+"""
+
+from __future__ import annotations
+
+__all__ = ["Job", "Reply", "decode_job", "decode_reply", "encode_job", "encode_reply", "frame"]
+
+import json
+import struct
+from dataclasses import dataclass
+
+from ..store.base import DatasetSpec
+
+HEADER = struct.Struct(">I")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker: text, dataset, media type and row cap."""
+
+    query: str
+    media_type: str
+    dataset: DatasetSpec
+    #: evaluate the default graph as the union of the named graphs (no FROM, no protocol dataset)
+    union_default: bool
+    max_rows: int
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A worker's answer: a result body, or an error status and message."""
+
+    status: int  # 200, or the HTTP status of the error
+    form: str = ""
+    truncated: bool = False
+    message: str = ""
+    body: bytes = b""
+
+
+def frame(payload: bytes) -> bytes:
+    return HEADER.pack(len(payload)) + payload
+
+
+def encode_job(job: Job) -> bytes:
+    return json.dumps(
+        [job.query, job.media_type, list(job.dataset.default_graphs), list(job.dataset.named_graphs),
+         job.union_default, job.max_rows],
+        ensure_ascii=False,
+    ).encode("utf-8")
+
+
+def decode_job(payload: bytes) -> Job:
+    query, media_type, default_graphs, named_graphs, union, max_rows = json.loads(payload)
+    return Job(str(query), str(media_type), DatasetSpec(tuple(default_graphs), tuple(named_graphs)),
+               bool(union), int(max_rows))
+
+
+def encode_reply(reply: Reply) -> bytes:
+    head = json.dumps([reply.status, reply.form, reply.truncated, reply.message], ensure_ascii=False)
+    return head.encode("utf-8") + b"\n" + reply.body
+
+
+def decode_reply(payload: bytes) -> Reply:
+    head, _, body = payload.partition(b"\n")
+    status, form, truncated, message = json.loads(head)
+    return Reply(int(status), str(form), bool(truncated), str(message), body)

@@ -1,0 +1,86 @@
+"""A query worker process: ``python -m clair_kg.sparql.worker --fd N (--nquads FILE | --store-path DIR)``.
+
+It loads the graph once (the N-Quads hand-over into an in-memory store, or an on-disk store opened
+read-only), says ``ready`` on its socket, then answers one framed job at a time until the socket
+closes. It asks Linux to kill it when its parent dies (``PR_SET_PDEATHSIG``), so a crashed web
+process never leaves a worker spinning on a runaway query. The parent kills a worker that overruns
+the time limit; that is the only way pyoxigraph evaluation can be stopped.
+"""
+
+from __future__ import annotations
+
+__all__ = ["main"]
+
+import argparse
+import ctypes
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+from .wire import HEADER, Reply, decode_job, encode_reply, frame
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _read_exact(sock: socket.socket, size: int) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = sock.recv(size - len(chunks))
+        if not chunk:
+            return None
+        chunks += chunk
+    return bytes(chunks)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clair_kg.sparql.worker")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--nquads")
+    parser.add_argument("--store-path")
+    args = parser.parse_args(argv)
+    _die_with_parent(args.parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group; the parent decides
+
+    import pyoxigraph
+
+    from .evaluate import evaluate
+
+    sock = socket.socket(fileno=args.fd)
+    if args.store_path:
+        store = pyoxigraph.Store.read_only(args.store_path)
+    else:
+        store = pyoxigraph.Store()
+        if args.nquads:
+            store.bulk_load(path=args.nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+    sock.sendall(frame(b"ready"))
+    while True:
+        head = _read_exact(sock, HEADER.size)
+        if head is None:
+            return 0
+        payload = _read_exact(sock, HEADER.unpack(head)[0])
+        if payload is None:
+            return 0
+        try:
+            reply = evaluate(store, decode_job(payload))
+        except Exception as exc:  # noqa: BLE001 - a worker must answer, whatever happened
+            reply = Reply(500, message=f"the query worker failed: {type(exc).__name__}: {exc}")
+        sock.sendall(frame(encode_reply(reply)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
