@@ -43,7 +43,8 @@ from .queryfile import QueryFile, QueryParam, read_query_file
 from .store import RESULT_FORMATS, Store, Term
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: a query's name; bounded, so a long name is "no such query" and never a file-system error
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 _LANG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 _IRI_FORBIDDEN = re.compile(r"[\x00-\x20<>\"{}|^`\\]")
 
@@ -59,7 +60,7 @@ def list_named_queries(project: Project) -> list[QueryFile]:
 def load_named_query(project: Project, name: str) -> QueryFile:
     """:raises NotFound: no query of that name."""
     path = project.queries_dir / f"{name}.rq"
-    if not _NAME.match(name) or not path.is_file():
+    if not _NAME.fullmatch(name) or not path.is_file():
         raise NotFound(f"no named query {name!r}; GET /queries lists them")
     return read_query_file(path)
 
