@@ -54,7 +54,7 @@ def evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
             # Protocol §2.1.4), and a graph the store does not hold is simply an empty graph.
             default_graph = [NamedNode(g) for g in job.dataset.default_graphs]
             named_graphs = [NamedNode(g) for g in job.dataset.named_graphs]
-        result = store.query(job.query, use_default_graph_as_union=union,
+        result = store.query(job.query, base_iri=job.base_iri, use_default_graph_as_union=union,
                              default_graph=default_graph, named_graphs=named_graphs)
         if isinstance(result, QueryBoolean):
             writer = RESULT_WRITERS.get(job.media_type)

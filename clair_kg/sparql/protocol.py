@@ -14,7 +14,7 @@ from __future__ import annotations
 __all__ = ["QueryRequest", "READ_ONLY", "parse_query_request", "split_media_type"]
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from ..errors import BadRequest, ForbiddenOperation, UnsupportedMediaType
 from ..store.base import DatasetSpec
@@ -32,7 +32,8 @@ class QueryRequest:
 
     query: str | None
     dataset: DatasetSpec
-    format_param: str | None
+    #: every ``format`` value, in order (SPARQLWrapper sends several; the first usable one wins)
+    formats: tuple[str, ...] = ()
 
 
 def split_media_type(header: str | None) -> tuple[str, dict[str, str]]:
@@ -55,8 +56,15 @@ def _utf8(raw: bytes, what: str) -> str:
 
 
 def _params(raw: bytes, where: str) -> list[tuple[str, str]]:
-    return [(_utf8(k, f"a {where} parameter name"), _utf8(v, f"the {where} parameter {k.decode('latin-1')!r}"))
-            for k, v in parse_qsl(raw, keep_blank_values=True)]
+    """``a=1&b=%E5%A4%96`` as decoded pairs; every name and value must be UTF-8 once unescaped."""
+    pairs: list[tuple[str, str]] = []
+    for part in raw.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.replace(b"+", b" ").partition(b"=")
+        key = _utf8(unquote_to_bytes(name), f"a {where} parameter name")
+        pairs.append((key, _utf8(unquote_to_bytes(value), f"the {where} parameter {key!r}")))
+    return pairs
 
 
 def parse_query_request(method: str, query_string: bytes, content_type: str | None, body: bytes) -> QueryRequest:
@@ -95,9 +103,7 @@ def parse_query_request(method: str, query_string: bytes, content_type: str | No
         queries = [direct_query]
     if len(queries) > 1:
         raise BadRequest(f"exactly one 'query' parameter is allowed, got {len(queries)}")
-    formats = [value for name, value in params if name == "format"]
-    if len(formats) > 1 and len(set(formats)) > 1:
-        raise BadRequest("more than one 'format' parameter")
+    formats = tuple(v.strip() for name, value in params if name == "format" for v in value.split(",") if v.strip())
     query = queries[0] if queries else None
     if query is not None and not query.strip():
         raise BadRequest("the 'query' parameter is empty")
@@ -107,4 +113,4 @@ def parse_query_request(method: str, query_string: bytes, content_type: str | No
         default_graphs=tuple(v for n, v in params if n == "default-graph-uri"),
         named_graphs=tuple(v for n, v in params if n == "named-graph-uri"),
     )
-    return QueryRequest(query=query, dataset=dataset, format_param=formats[0] if formats else None)
+    return QueryRequest(query=query, dataset=dataset, formats=formats)

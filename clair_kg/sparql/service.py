@@ -144,6 +144,9 @@ class SparqlService:
             dataset=dataset,
             union_default=dataset.is_default and not facts.has_dataset_clause,
             max_rows=self.settings.max_rows,
+            # The SPARQL Protocol lets the service choose the base; the dataset's base makes
+            # <id/org/clair> name the entity, and is the same on every host (cache-safe).
+            base_iri=self.settings.base_iri,
         )
         reply = await (await self.executor()).run(job, facts.form)
         self.cache.put(key, reply)

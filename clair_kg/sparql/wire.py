@@ -28,6 +28,8 @@ class Job:
     #: evaluate the default graph as the union of the named graphs (no FROM, no protocol dataset)
     union_default: bool
     max_rows: int
+    #: the base IRI relative IRIs in the query resolve against
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,15 +50,15 @@ def frame(payload: bytes) -> bytes:
 def encode_job(job: Job) -> bytes:
     return json.dumps(
         [job.query, job.media_type, list(job.dataset.default_graphs), list(job.dataset.named_graphs),
-         job.union_default, job.max_rows],
+         job.union_default, job.max_rows, job.base_iri],
         ensure_ascii=False,
     ).encode("utf-8")
 
 
 def decode_job(payload: bytes) -> Job:
-    query, media_type, default_graphs, named_graphs, union, max_rows = json.loads(payload)
+    query, media_type, default_graphs, named_graphs, union, max_rows, base_iri = json.loads(payload)
     return Job(str(query), str(media_type), DatasetSpec(tuple(default_graphs), tuple(named_graphs)),
-               bool(union), int(max_rows))
+               bool(union), int(max_rows), base_iri)
 
 
 def encode_reply(reply: Reply) -> bytes:

@@ -16,6 +16,7 @@ from __future__ import annotations
 __all__ = ["SPARQL_PATHS", "endpoint", "router"]
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,7 +26,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
 from starlette.routing import Route
 
-from ..errors import BadRequest, ClairKgError, PayloadTooLarge, QuerySyntaxError, URITooLong
+from ..errors import BadRequest, ClairKgError, NotAcceptable, PayloadTooLarge, QuerySyntaxError, URITooLong
 from ..sparql.description import GRAPH_COUNTS_QUERY, serialize_description, service_description
 from ..sparql.page import page_context
 from ..sparql.protocol import QueryRequest, parse_query_request
@@ -36,6 +37,8 @@ from .errors import error_response
 from .http import etag_for, not_modified
 from .negotiate import negotiate
 from .templating import render
+
+log = logging.getLogger("clair_kg.web")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -65,6 +68,11 @@ GRAPH_SYNONYMS = {
 # ``format=`` values some clients send (SPARQLWrapper sends its own names) -> our aliases.
 FORMAT_WORDS = {"rdf+xml": "rdf", "n3": "ttl", "rdf/xml": "rdf", "application/json": "json", "js": "json"}
 
+DESCRIPTION_SYNONYMS = {
+    "application/xml": "application/rdf+xml",
+    "text/xml": "application/rdf+xml",
+    "application/json": "application/ld+json",
+}
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 TRUNCATED_HEADER = "X-Results-Truncated"
 
@@ -176,6 +184,10 @@ class SparqlEndpoint:
             if exc.status == 405:
                 response.headers["Allow"] = ALLOWED_METHODS
             await response(scope, receive, send)
+        except Exception:  # a bug: log it, answer 500 without a stack trace
+            log.exception("unexpected error on %s", scope.get("path"))
+            response = error_response(Request(scope, receive), 500, "internal server error (logged on the server)")
+            await response(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send, app: Any, ctx: AppContext,
                         headers: dict[str, str], cors: dict[str, str]) -> None:
@@ -221,10 +233,7 @@ class SparqlEndpoint:
             offered = ASK_TYPES
         elif facts.form is not None:
             offered, synonyms = GRAPH_TYPES, GRAPH_SYNONYMS
-        fmt = request.format_param
-        if fmt is not None:
-            fmt = FORMAT_WORDS.get(fmt.strip().lower(), fmt)
-        media = negotiate(offered, accept=headers.get("accept"), format_param=fmt, synonyms=synonyms)
+        media = _negotiate(offered, headers.get("accept"), request.formats, synonyms)
         if media == HTML:
             await self._page(scope, receive, send, ctx, cors, request, facts.form, service)
             return
@@ -253,9 +262,7 @@ class SparqlEndpoint:
 
     async def _describe(self, scope: Scope, receive: Receive, send: Send, app: Any, ctx: AppContext,
                         headers: dict[str, str], cors: dict[str, str], request: QueryRequest) -> None:
-        media = negotiate(DESCRIPTION_TYPES, accept=headers.get("accept"), format_param=request.format_param,
-                          synonyms={"application/xml": "application/rdf+xml", "text/xml": "application/rdf+xml",
-                                    "application/json": "application/ld+json"})
+        media = _negotiate(DESCRIPTION_TYPES, headers.get("accept"), request.formats, DESCRIPTION_SYNONYMS)
         if media == HTML:
             await self._page(scope, receive, send, ctx, cors, request, None, _service(app))
             return
@@ -279,6 +286,21 @@ class SparqlEndpoint:
                           status_code=int(context.get("status", 200)),
                           headers={**cors, "Cache-Control": "no-cache", "Vary": "Accept, Origin"})
         await response(scope, receive, send)
+
+
+def _negotiate(offered: list[str], accept: str | None, formats: tuple[str, ...],
+               synonyms: dict[str, str] | None) -> str:
+    """``format=`` values first (the first one we can write wins), else ``Accept``."""
+    first_error: NotAcceptable | None = None
+    for value in formats:
+        try:
+            word = FORMAT_WORDS.get(value.lower(), value)
+            return negotiate(offered, format_param=word, synonyms=synonyms)
+        except NotAcceptable as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return negotiate(offered, accept=accept, synonyms=synonyms)
 
 
 class _MethodNotAllowed(ClairKgError):
