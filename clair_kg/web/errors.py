@@ -12,6 +12,7 @@ __all__ = ["error_response", "install_error_handlers"]
 import html
 import json
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -29,8 +30,11 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "json" not in accept.split(",")[0]
 
 
-def error_response(request: Request, status: int, message: str, extra: dict[str, object] | None = None) -> Response:
-    headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
+def error_response(
+    request: Request, status: int, message: str, extra: dict[str, object] | None = None,
+    *, headers: Mapping[str, str] | None = None,
+) -> Response:
+    headers = {**(headers or {}), "Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
     if _wants_html(request):
         title = f"{status} — {html.escape(message.split(':')[0])}"
         page = (
@@ -62,7 +66,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return error_response(request, exc.status_code, str(exc.detail))
+        message = str(exc.detail)
+        # Starlette's own 404/405 (no route, wrong method) say only "Not Found"; say what to do.
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"nothing at {request.url.path!r}: see / for the dataset and /api/docs for the API"
+        elif exc.status_code == 405 and message == "Method Not Allowed":
+            allowed = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow", "")
+            message = f"method {request.method} not allowed here" + (f"; use {allowed}" if allowed else "")
+        return error_response(request, exc.status_code, message, headers=dict(exc.headers or {}))
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
