@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the CPUs to the servers)")
     p.add_argument("--workers", type=int, default=2, help="HTTP workers of our server (default 2)")
+    p.add_argument("--warmup", type=float, default=2.0,
+                   help="seconds of unmeasured load on each server before its first run (default 2)")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
     p.add_argument("--only", default="ours,oxigraph,ours-nocache,rdflib-endpoint",
                    help="comma-separated servers to run, of: " + ", ".join(KINDS))
@@ -315,8 +317,24 @@ def main(argv: list[str] | None = None) -> int:
             order = fast + fast + (["rdflib-endpoint"] * 2 if "rdflib-endpoint" in measurable else [])
             runs: list[RunResult] = []
             counts: dict[str, int] = {}
+            def measure(name: str, run: int, duration: float) -> RunResult:
+                server = started[name]
+                if wrk:
+                    return run_wrk(
+                        wrk, server=name, run=run, base_url=server.base, query_path=server.query_path,
+                        queries=QUERIES, connections=args.connections, duration=duration, threads=args.threads,
+                        timeout=args.timeout, workdir=workdir,
+                    )
+                return run_httpx(
+                    server=name, run=run, base_url=server.base, query_path=server.query_path,
+                    queries=QUERIES, connections=args.connections, duration=duration, timeout=args.timeout,
+                )
+
             for name in dict.fromkeys(order):
+                # every HTTP worker process (each with its own cache) sees the mix before it is measured
                 warm_up(started[name], QUERIES)
+                if args.warmup > 0:
+                    measure(name, 0, args.warmup)
             print(f"\nbench: {len(order)} runs, {args.connections} connections, "
                   f"{args.duration:.0f} s each ({'wrk' if wrk else 'httpx-async'}), order: {' '.join(order)}",
                   flush=True)
@@ -325,17 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                 server = started[name]
                 duration = (args.rdflib_duration or args.duration) if name == "rdflib-endpoint" else args.duration
                 load_before = os.getloadavg()[0]
-                if wrk:
-                    result = run_wrk(
-                        wrk, server=name, run=counts[name], base_url=server.base, query_path=server.query_path,
-                        queries=QUERIES, connections=args.connections, duration=duration, threads=args.threads,
-                        timeout=args.timeout, workdir=workdir,
-                    )
-                else:
-                    result = run_httpx(
-                        server=name, run=counts[name], base_url=server.base, query_path=server.query_path,
-                        queries=QUERIES, connections=args.connections, duration=duration, timeout=args.timeout,
-                    )
+                result = measure(name, counts[name], duration)
                 result.detail["loadavg_1min_before"] = load_before
                 runs.append(result)
                 print(f"bench:   {name} #{result.run}: {result.rps:.1f} req/s, p50 {result.p50_ms:.2f} ms, "
