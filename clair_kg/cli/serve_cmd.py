@@ -113,9 +113,10 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     if args.workers < 1:
         raise BadRequest("--workers must be at least 1")
+    extra = _extra_graphs(args.load)  # before validating: a bad --load fails at once
     sys.stderr.write("clair-kg: validating the graph…\n")
     release = prepare_release(project)
-    nquads = release.nquads + _extra_graphs(args.load)
+    nquads = release.nquads + extra
     graphs = tuple(sorted(set(release.info.graphs) | {s.partition("=")[2] for s in args.load}))
     folder = write_handover(settings, nquads, graphs)
     try:

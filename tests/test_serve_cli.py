@@ -1,0 +1,93 @@
+"""``clair-kg serve`` as an operator runs it: refuses invalid data, serves with several web
+processes, and leaves no process behind on SIGTERM or Ctrl-C (SIGINT)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import free_port
+from test_sparql_live import LiveServer, start_server, stop_server
+
+PREFIXES = "@prefix clair: <https://w3id.org/clair-kg/ontology#> .\n"
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_refuses_to_start_on_invalid_data(tmp_path: Path, project_root: Path) -> None:
+    shutil.copytree(project_root / "ontology", tmp_path / "ontology")
+    shutil.copytree(project_root / "queries" / "checks", tmp_path / "queries" / "checks")
+    (tmp_path / "data" / "test").mkdir(parents=True)
+    (tmp_path / "data" / "test" / "office.ttl").write_text(
+        PREFIXES + "<https://w3id.org/clair-kg/id/office/nowhere> a clair:OverseasOffice .\n"
+    )
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-c", "from clair_kg.cli import main; raise SystemExit(main())",
+         "--project", str(tmp_path), "serve", "--port", str(port)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert "office/nowhere" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_load_needs_file_equals_graph(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from clair_kg.cli import main; raise SystemExit(main())",
+         "serve", "--port", str(free_port()), "--load", str(tmp_path / "missing.ttl")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2 and "FILE=GRAPH_IRI" in result.stderr
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_two_web_processes_serve_and_leave_nothing_behind(stop_signal: signal.Signals) -> None:
+    server: LiveServer = start_server(workers=2)
+    try:
+        with httpx.Client() as client:
+            for i in range(8):  # reach both web processes, so both start their query workers
+                response = client.get(server.sparql, params={"query": f"ASK {{ ?s ?p ?o }} # {i}"},
+                                      headers={"Connection": "close"})
+                assert response.status_code == 200 and response.json()["boolean"] is True
+        family = _descendants(server.proc.pid)
+        workers = [p for p in family if b"clair_kg.sparql.worker" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert len(workers) >= 2
+        server.proc.send_signal(stop_signal)
+        assert server.proc.wait(timeout=20) is not None
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in family) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [p for p in family if _alive(p)] == []
+    finally:
+        stop_server(server)
