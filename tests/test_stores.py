@@ -465,3 +465,18 @@ def test_same_size_and_graphs(both: tuple[Store, Store]) -> None:
     embedded, remote = both
     assert len(embedded) == len(remote)
     assert list(embedded.graphs()) == list(remote.graphs())
+
+
+def test_from_clause_selects_its_graph_not_the_union(store: Store, request: pytest.FixtureRequest) -> None:
+    """A query's own FROM wins over the union default graph."""
+    if isinstance(store, RemoteStore):
+        # Not ours to fix: `oxigraph serve --union-default-graph` applies the union even when the
+        # query has FROM. Strict, so this starts failing the day oxigraph changes.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="oxigraph serve's union ignores FROM"))
+    graph = "https://w3id.org/clair-kg/graph/jetprogramme"
+    count_from = f"SELECT (COUNT(*) AS ?n) FROM <{graph}> WHERE {{ ?s ?p ?o }}"
+    count_graph = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    count_all = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    n_from = int(store.select(count_from)[0]["n"].value)
+    assert n_from == int(store.select(count_graph)[0]["n"].value)
+    assert 0 < n_from < int(store.select(count_all)[0]["n"].value)

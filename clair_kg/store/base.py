@@ -149,10 +149,22 @@ _UPDATE = re.compile(
 )
 
 
+_DATASET_CLAUSE = re.compile(r"(?<![:\w])FROM\b", re.IGNORECASE)
+
+
+def has_dataset_clause(query: str) -> bool:
+    """True when the query names its own dataset with ``FROM`` / ``FROM NAMED``.
+
+    Such a query must not also get the union default graph: pyoxigraph's
+    ``use_default_graph_as_union`` would override the query's own ``FROM``.
+    """
+    return bool(_DATASET_CLAUSE.search(_COMMENT_OR_STRING.sub(" ", query)))
+
+
 def looks_like_update(text: str) -> bool:
     """True when ``text`` reads as a SPARQL Update request (so it gets "read-only", not "syntax")."""
     # IRIs are kept here (unlike query_form): `LOAD <iri>` is recognised by the `<` after LOAD.
     return query_form(text) is None and bool(_UPDATE.search(_COMMENT_OR_STRING_ONLY.sub(" ", text)))
 
 
-__all__ += ["looks_like_update"]
+__all__ += ["has_dataset_clause", "looks_like_update"]

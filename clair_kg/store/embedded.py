@@ -20,6 +20,7 @@ from .base import (
     QueryForm,
     SerializedResult,
     Term,
+    has_dataset_clause,
     looks_like_update,
 )
 from .bindings import bind_in_text
@@ -70,7 +71,8 @@ class EmbeddedStore:
     ) -> QuerySolutions | QueryBoolean | QueryTriples:
         kwargs: dict[str, Any] = {}
         if dataset.is_default:
-            kwargs["use_default_graph_as_union"] = True
+            if not has_dataset_clause(query):
+                kwargs["use_default_graph_as_union"] = True
         else:
             # A protocol dataset is exactly the graphs it names (SPARQL 1.1 Query 13.2, as for
             # FROM / FROM NAMED): named graphs alone leave the default graph empty, default graphs
