@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="HTTP workers of our server (default 2)")
     p.add_argument("--warmup", type=float, default=2.0,
                    help="seconds of unmeasured load on each server before its first run (default 2)")
+    p.add_argument("--pause", type=float, default=1.0, help="seconds of quiet before each run (default 1)")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
     p.add_argument("--only", default="ours,oxigraph,ours-nocache,rdflib-endpoint",
                    help="comma-separated servers to run, of: " + ", ".join(KINDS))
@@ -330,11 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                     queries=QUERIES, connections=args.connections, duration=duration, timeout=args.timeout,
                 )
 
-            for name in dict.fromkeys(order):
-                # every HTTP worker process (each with its own cache) sees the mix before it is measured
-                warm_up(started[name], QUERIES)
-                if args.warmup > 0:
-                    measure(name, 0, args.warmup)
+            warmed: set[str] = set()
             print(f"\nbench: {len(order)} runs, {args.connections} connections, "
                   f"{args.duration:.0f} s each ({'wrk' if wrk else 'httpx-async'}), order: {' '.join(order)}",
                   flush=True)
@@ -342,6 +339,14 @@ def main(argv: list[str] | None = None) -> int:
                 counts[name] = counts.get(name, 0) + 1
                 server = started[name]
                 duration = (args.rdflib_duration or args.duration) if name == "rdflib-endpoint" else args.duration
+                if name not in warmed:
+                    # right before its first run (so no other server's backlog spills into a run), every
+                    # HTTP worker process of this server, each with its own cache, sees the mix
+                    warm_up(server, QUERIES)
+                    if args.warmup > 0:
+                        measure(name, 0, args.warmup)
+                    warmed.add(name)
+                time.sleep(args.pause)  # let the previous run's in-flight requests drain
                 load_before = os.getloadavg()[0]
                 result = measure(name, counts[name], duration)
                 result.detail["loadavg_1min_before"] = load_before
