@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -83,17 +84,29 @@ def _lua_list(items: list[str]) -> str:
 def run_wrk(
     wrk: str, *, server: str, run: int, base_url: str, query_path: str, queries: tuple[BenchQuery, ...],
     connections: int, duration: float, threads: int, timeout: float, workdir: Path,
+    mid_run: Callable[[], dict[str, Any]] | None = None,
 ) -> RunResult:
+    """One wrk run; ``mid_run`` is called half-way through and its answer joins ``detail``."""
     paths = [request_path(query_path, q) for q in queries]
     script = workdir / f"rotate-{server}-{run}.lua"
     script.write_text(_LUA % {"paths": _lua_list(paths), "accepts": _lua_list([q.accept for q in queries])})
     seconds = max(1, round(duration))
     argv = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
             "--timeout", f"{max(1, round(timeout))}s", "-s", str(script), base_url]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + timeout + 30)
-    line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen: dict[str, Any] = {}
+        if mid_run is not None:
+            time.sleep(seconds / 2)
+            seen = mid_run()
+        stdout, stderr = proc.communicate(timeout=seconds + timeout + 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    line = next((x for x in stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if proc.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {stderr.strip() or stdout.strip()}")
     data = json.loads(line.removeprefix("BENCH_JSON "))
     duration_s = data["duration_us"] / 1e6
     errors = data["connect"] + data["read"] + data["write"] + data["status"] + data["timeout"]
@@ -102,7 +115,8 @@ def run_wrk(
         rps=data["requests"] / duration_s if duration_s else 0.0,
         p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
         mean_ms=data["mean_us"] / 1000, max_ms=data["max_us"] / 1000,
-        detail={k: data[k] for k in ("connect", "read", "write", "status", "timeout", "bytes", "p90_us")},
+        detail={**{k: data[k] for k in ("connect", "read", "write", "status", "timeout", "bytes", "p90_us")},
+                **seen},
     )
 
 
@@ -151,19 +165,20 @@ async def _drive(
 
 def run_httpx(
     *, server: str, run: int, base_url: str, query_path: str, queries: tuple[BenchQuery, ...],
-    connections: int, duration: float, timeout: float,
+    connections: int, duration: float, timeout: float, mid_run: Callable[[], dict[str, Any]] | None = None,
 ) -> RunResult:
     paths = [request_path(query_path, q) for q in queries]
     accepts = [q.accept for q in queries]
     latencies, errors, elapsed, kinds = asyncio.run(
         _drive(base_url, paths, accepts, connections, duration, timeout)
     )
+    seen = mid_run() if mid_run is not None else {}  # after the run: connections are still open
     ordered = sorted(latencies)
     mean = sum(ordered) / len(ordered) if ordered else 0.0
     return RunResult(
         server=server, run=run, tool="httpx-async", duration_s=elapsed, requests=len(ordered), errors=errors,
         rps=len(ordered) / elapsed if elapsed else 0.0,
         p50_ms=_percentile(ordered, 50) * 1000, p99_ms=_percentile(ordered, 99) * 1000,
-        mean_ms=mean * 1000, max_ms=(ordered[-1] if ordered else 0.0) * 1000, detail={"errors": kinds},
+        mean_ms=mean * 1000, max_ms=(ordered[-1] if ordered else 0.0) * 1000, detail={"errors": kinds, **seen},
     )
 

@@ -191,10 +191,11 @@ def ratios(summary: dict[str, Summary]) -> list[dict[str, Any]]:
 
 def table(runs: list[RunResult], summary: dict[str, Summary], ratio_rows: list[dict[str, Any]]) -> str:
     lines = [f"{'server':<16} {'run':>3} {'tool':<11} {'requests':>9} {'req/s':>9} {'p50 ms':>8} "
-             f"{'p99 ms':>8} {'max ms':>8} {'errors':>6}"]
+             f"{'p99 ms':>8} {'max ms':>8} {'errors':>6}  conns/process"]
     for r in runs:
+        spread = "/".join(str(n) for n in r.detail.get("connections_per_process", [])) or "?"
         lines.append(f"{r.server:<16} {r.run:>3} {r.tool:<11} {r.requests:>9} {r.rps:>9.1f} {r.p50_ms:>8.2f} "
-                     f"{r.p99_ms:>8.2f} {r.max_ms:>8.1f} {r.errors:>6}")
+                     f"{r.p99_ms:>8.2f} {r.max_ms:>8.1f} {r.errors:>6}  {spread}")
     lines.append("")
     lines.append(f"{'server (mean of runs)':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
     for s in summary.values():
@@ -320,15 +321,19 @@ def main(argv: list[str] | None = None) -> int:
             counts: dict[str, int] = {}
             def measure(name: str, run: int, duration: float) -> RunResult:
                 server = started[name]
+
+                def spread() -> dict[str, Any]:
+                    return {"connections_per_process": sorted(server.connections_per_process().values(), reverse=True)}
                 if wrk:
                     return run_wrk(
                         wrk, server=name, run=run, base_url=server.base, query_path=server.query_path,
                         queries=QUERIES, connections=args.connections, duration=duration, threads=args.threads,
-                        timeout=args.timeout, workdir=workdir,
+                        timeout=args.timeout, workdir=workdir, mid_run=spread,
                     )
                 return run_httpx(
                     server=name, run=run, base_url=server.base, query_path=server.query_path,
                     queries=QUERIES, connections=args.connections, duration=duration, timeout=args.timeout,
+                    mid_run=spread,
                 )
 
             warmed: set[str] = set()
@@ -352,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                 result.detail["loadavg_1min_before"] = load_before
                 runs.append(result)
                 print(f"bench:   {name} #{result.run}: {result.rps:.1f} req/s, p50 {result.p50_ms:.2f} ms, "
-                      f"p99 {result.p99_ms:.2f} ms, {result.errors} errors (load average before: {load_before:.2f})",
+                      f"p99 {result.p99_ms:.2f} ms, {result.errors} errors (load average before: {load_before:.2f}; "
+                      f"connections per server process: {result.detail.get('connections_per_process') or '?'})",
                       flush=True)
                 if not server.alive():
                     problems[name] = f"exited during the run:\n{server.log_tail()}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = ["Server", "Servers", "free_port"]
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -51,6 +52,27 @@ class Server:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def connections_per_process(self) -> dict[str, int]:
+        """Established client connections per server process (pid), from ``ss``; {} if unavailable.
+
+        Several HTTP worker processes share one listening socket and the kernel does not balance
+        accepts: 16 connections opened at once may all land in one process.
+        """
+        ss = shutil.which("ss")
+        if ss is None:
+            return {}
+        port = self.base.rsplit(":", 1)[1]
+        try:
+            out = subprocess.run([ss, "-tnpH", "state", "established", f"( sport = :{port} )"],
+                                 capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return {}
+        counts: dict[str, int] = {}
+        for line in out.splitlines():
+            for pid in set(re.findall(r"pid=(\d+)", line)):  # a socket may be listed once per fd
+                counts[pid] = counts.get(pid, 0) + 1
+        return counts
 
     def log_tail(self, lines: int = 15) -> str:
         try:
