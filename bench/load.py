@@ -1,11 +1,11 @@
 """Load generators: wrk (Debian's, driven by a Lua script that rotates over the query URLs) or,
-when wrk is missing, a bounded asyncio/httpx client with the same shape (N connections, a fixed
-duration, the same request rotation). Both return a :class:`RunResult`.
+when wrk is missing, a bounded asyncio client with the same shape (N keep-alive connections, a
+fixed duration, the same request rotation). Both return a :class:`RunResult`.
 """
 
 from __future__ import annotations
 
-__all__ = ["RunResult", "find_wrk", "run_httpx", "run_wrk"]
+__all__ = ["RunResult", "find_wrk", "run_python", "run_wrk"]
 
 import asyncio
 import json
@@ -127,58 +127,110 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response (Content-Length, chunked, or to EOF); its status and whether it closes."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1])
+    length: int | None = None
+    chunked = close = False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value:
+            chunked = True
+        elif name == b"connection" and value == b"close":
+            close = True
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+                    pass
+                break
+            await reader.readexactly(size + 2)
+    elif length is not None:
+        await reader.readexactly(length)
+    else:
+        await reader.read()
+        close = True
+    return status, close
+
+
 async def _drive(
-    base_url: str, paths: list[str], accepts: list[str], connections: int, duration: float, timeout: float
-) -> tuple[list[float], int, float, dict[str, int]]:
+    base_url: str, paths: list[str], accepts: list[str], connections: int, duration: float, timeout: float,
+    mid_run: Callable[[], dict[str, Any]] | None,
+) -> tuple[list[float], dict[str, int], float, dict[str, Any]]:
+    """``connections`` keep-alive connections, each sending the rotating requests until the deadline."""
+    url = httpx.URL(base_url)
+    host, port = url.host, url.port or 80
+    requests = [f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: {accept}\r\n\r\n".encode("ascii")
+                for path, accept in zip(paths, accepts, strict=True)]
     latencies: list[float] = []
-    errors = 0
     kinds: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
-        start = time.perf_counter()
-        deadline = start + duration
+    seen: dict[str, Any] = {}
+    start = time.perf_counter()
+    deadline = start + duration
 
-        async def worker(offset: int) -> None:
-            nonlocal errors
-            i = offset
-            while time.perf_counter() < deadline:
-                k = i % len(paths)
+    def failed(kind: str) -> None:
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+    async def connection(offset: int) -> None:
+        i = offset
+        writer: asyncio.StreamWriter | None = None
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+                current = writer
+                current.write(requests[i % len(requests)])
                 i += 1
-                t0 = time.perf_counter()
-                try:
-                    response = await client.get(paths[k], headers={"Accept": accepts[k]})
-                    await response.aread()
-                    if response.status_code >= 400:
-                        errors += 1
-                        kinds[str(response.status_code)] = kinds.get(str(response.status_code), 0) + 1
-                except httpx.HTTPError as exc:
-                    errors += 1
-                    kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
-                latencies.append(time.perf_counter() - t0)
+                status, close = await asyncio.wait_for(_read_response(reader), timeout)
+                if status >= 400:
+                    failed(str(status))
+                if close:
+                    current.close()
+                    writer = None
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                    TimeoutError) as exc:
+                failed(type(exc).__name__)
+                if writer is not None:
+                    writer.close()
+                writer = None
+            latencies.append(time.perf_counter() - t0)
+        if writer is not None:
+            writer.close()
 
-        await asyncio.wait_for(
-            asyncio.gather(*(worker(n) for n in range(connections))), timeout=duration + timeout + 10
-        )
-        elapsed = time.perf_counter() - start
-    return latencies, errors, elapsed, kinds
+    async def probe() -> None:
+        nonlocal seen
+        if mid_run is not None:
+            await asyncio.sleep(duration / 2)
+            seen = await asyncio.get_running_loop().run_in_executor(None, mid_run)
+
+    await asyncio.wait_for(
+        asyncio.gather(probe(), *(connection(n) for n in range(connections))), timeout=duration + timeout + 10
+    )
+    return latencies, kinds, time.perf_counter() - start, seen
 
 
-def run_httpx(
+def run_python(
     *, server: str, run: int, base_url: str, query_path: str, queries: tuple[BenchQuery, ...],
     connections: int, duration: float, timeout: float, mid_run: Callable[[], dict[str, Any]] | None = None,
 ) -> RunResult:
+    """The fallback load generator: plain asyncio streams speaking HTTP/1.1 keep-alive (no wrk needed)."""
     paths = [request_path(query_path, q) for q in queries]
     accepts = [q.accept for q in queries]
-    latencies, errors, elapsed, kinds = asyncio.run(
-        _drive(base_url, paths, accepts, connections, duration, timeout)
+    latencies, kinds, elapsed, seen = asyncio.run(
+        _drive(base_url, paths, accepts, connections, duration, timeout, mid_run)
     )
-    seen = mid_run() if mid_run is not None else {}  # after the run: connections are still open
     ordered = sorted(latencies)
     mean = sum(ordered) / len(ordered) if ordered else 0.0
     return RunResult(
-        server=server, run=run, tool="httpx-async", duration_s=elapsed, requests=len(ordered), errors=errors,
-        rps=len(ordered) / elapsed if elapsed else 0.0,
+        server=server, run=run, tool="asyncio", duration_s=elapsed, requests=len(ordered),
+        errors=sum(kinds.values()), rps=len(ordered) / elapsed if elapsed else 0.0,
         p50_ms=_percentile(ordered, 50) * 1000, p99_ms=_percentile(ordered, 99) * 1000,
         mean_ms=mean * 1000, max_ms=(ordered[-1] if ordered else 0.0) * 1000, detail={"errors": kinds, **seen},
     )
-

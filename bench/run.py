@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import pyoxigraph
 
-from .load import RunResult, find_wrk, run_httpx, run_wrk
+from .load import RunResult, find_wrk, run_python, run_wrk
 from .queries import QUERIES, BenchQuery
 from .servers import Server, ServerFailed, Servers
 
@@ -60,9 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
     p.add_argument("--only", default="ours,oxigraph,ours-nocache,rdflib-endpoint",
                    help="comma-separated servers to run, of: " + ", ".join(KINDS))
-    p.add_argument("--loadgen", choices=("auto", "wrk", "httpx"), default="auto",
+    p.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
                    help="load generator: wrk (Debian; installed with apt-get when missing and possible), "
-                        "or the bounded asyncio/httpx client; auto prefers wrk")
+                        "or the bounded asyncio client; auto prefers wrk")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs folder")
     return p
@@ -225,7 +225,7 @@ def _versions() -> dict[str, str]:
 
 
 def _ensure_wrk(mode: str) -> str | None:
-    if mode == "httpx":
+    if mode == "python":
         return None
     wrk = find_wrk()
     if wrk is None and shutil.which("apt-get") and os.geteuid() == 0:
@@ -235,9 +235,9 @@ def _ensure_wrk(mode: str) -> str | None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, timeout=300, check=False)
         wrk = find_wrk()
     if wrk is None and mode == "wrk":
-        raise SystemExit("bench: wrk is not installed (apt-get install wrk), or use --loadgen httpx")
+        raise SystemExit("bench: wrk is not installed (apt-get install wrk), or use --loadgen python")
     if wrk is None:
-        print("bench: wrk unavailable; using the asyncio/httpx load generator (it caps out lower)", flush=True)
+        print("bench: wrk unavailable; using the asyncio load generator (it caps out lower)", flush=True)
     return wrk
 
 
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                         queries=QUERIES, connections=args.connections, duration=duration, threads=args.threads,
                         timeout=args.timeout, workdir=workdir, mid_run=spread,
                     )
-                return run_httpx(
+                return run_python(
                     server=name, run=run, base_url=server.base, query_path=server.query_path,
                     queries=QUERIES, connections=args.connections, duration=duration, timeout=args.timeout,
                     mid_run=spread,
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
 
             warmed: set[str] = set()
             print(f"\nbench: {len(order)} runs, {args.connections} connections, "
-                  f"{args.duration:.0f} s each ({'wrk' if wrk else 'httpx-async'}), order: {' '.join(order)}",
+                  f"{args.duration:.0f} s each ({'wrk' if wrk else 'asyncio'}), order: {' '.join(order)}",
                   flush=True)
             for name in order:
                 counts[name] = counts.get(name, 0) + 1
