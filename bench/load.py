@@ -185,6 +185,7 @@ async def _drive(
             try:
                 if writer is None:
                     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+                assert writer is not None
                 current = writer
                 current.write(requests[i % len(requests)])
                 i += 1
