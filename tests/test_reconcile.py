@@ -266,3 +266,14 @@ def test_extend_unknown_property_has_no_values(client: TestClient) -> None:
     bad_iri = {"ids": ["org/clair"], "properties": [{"id": "http://example.org/a b"}]}
     resp = client.post("/reconcile", json={"extend": bad_iri})
     assert resp.status_code == 400 and "'extend'" in resp.json()["error"]
+
+
+def test_batch_size_is_capped_with_a_clear_message(client: TestClient) -> None:
+    from clair_kg.reconcile.requests import MAX_BATCH
+
+    ok = {f"q{i}": {"query": "London"} for i in range(MAX_BATCH)}
+    assert client.post("/reconcile", data={"queries": json.dumps(ok)}).status_code == 200
+    too_many = {f"q{i}": {"query": "London"} for i in range(MAX_BATCH + 1)}
+    response = client.post("/reconcile", data={"queries": json.dumps(too_many)})
+    assert response.status_code == 400
+    assert f"at most {MAX_BATCH}" in response.json()["error"]
