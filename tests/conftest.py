@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pyoxigraph
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +19,7 @@ from fastapi.testclient import TestClient
 from clair_kg.project import Project
 from clair_kg.release import Release, prepare_release
 from clair_kg.settings import Settings
-from clair_kg.store import EmbeddedStore
+from clair_kg.store import EmbeddedStore, RemoteStore
 from clair_kg.web import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -91,3 +97,61 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _oxigraph_cli() -> str:
+    beside_python = Path(sys.executable).with_name("oxigraph")
+    found = str(beside_python) if beside_python.exists() else shutil.which("oxigraph")
+    if found is None:
+        pytest.fail("the `oxigraph` CLI is missing: install the dev extra (pip install -e '.[dev]')")
+    return found
+
+
+@contextmanager
+def oxigraph_serve(location: Path, *, union_default_graph: bool) -> Iterator[str]:
+    """Run a real ``oxigraph serve`` on a free loopback port; yields its base URL."""
+    log_path = location.parent / f"{location.name}-oxigraph.log"
+    port = free_port()
+    args = [_oxigraph_cli(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    if union_default_graph:
+        args.append("--union-default-graph")
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"oxigraph serve exited with {proc.returncode}; see {log_path}")
+                try:
+                    if httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"oxigraph serve did not answer within 30 s; see {log_path}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``oxigraph serve`` with the union default graph, as a remote store would run."""
+    with oxigraph_serve(tmp_path_factory.mktemp("oxigraph-store"), union_default_graph=True) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def remote_store(oxigraph_server: str, release: Release) -> Iterator[RemoteStore]:
+    """The real graph in a real ``oxigraph serve``, behind :class:`RemoteStore`."""
+    store = RemoteStore(oxigraph_server + "/query", data_url=oxigraph_server + "/store")
+    store.load_nquads(release.nquads)
+    yield store
+    store.close()

@@ -10,18 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pyoxigraph
 import pytest
+from conftest import free_port
 from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 
 from clair_kg.errors import BadRequest, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
@@ -44,64 +38,6 @@ HOSTILE = '" } ; DROP ALL ; #'
 
 
 # --- the two stores ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _oxigraph_cli() -> str:
-    beside_python = Path(sys.executable).with_name("oxigraph")
-    found = str(beside_python) if beside_python.exists() else shutil.which("oxigraph")
-    if found is None:
-        pytest.fail("the `oxigraph` CLI is missing: install the dev extra (pip install -e '.[dev]')")
-    return found
-
-
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``oxigraph serve`` on a free loopback port; yields its base URL."""
-    location = tmp_path_factory.mktemp("oxigraph-store")
-    log = (location.parent / "oxigraph-serve.log").open("wb")
-    port = free_port()
-    proc = subprocess.Popen(
-        [_oxigraph_cli(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-         "--union-default-graph"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"oxigraph serve exited with {proc.returncode}; see {log.name}")
-            try:
-                if httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("oxigraph serve did not answer within 30 s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
-
-
-@pytest.fixture(scope="session")
-def remote_store(oxigraph_server: str, release: Release) -> Iterator[RemoteStore]:
-    store = RemoteStore(oxigraph_server + "/query", data_url=oxigraph_server + "/store")
-    store.load_nquads(release.nquads)
-    yield store
-    store.close()
 
 
 @pytest.fixture(params=["embedded", "remote"])

@@ -7,17 +7,14 @@ import csv
 import http.server
 import io
 import json
-import shutil
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from conftest import free_port, oxigraph_serve
 
 from clair_kg.cli import main
 from clair_kg.project import ENTITY_PATH_PATTERN, Project
@@ -37,15 +34,6 @@ from clair_kg.wikidata.check import build_check_query
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata-sample.ttl"
 BASE = "https://w3id.org/clair-kg/"
-OXIGRAPH = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "oxigraph"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def index(embedded_store: EmbeddedStore) -> LabelIndex:
     return LabelIndex.build(embedded_store, BASE)
@@ -53,31 +41,12 @@ def index(embedded_store: EmbeddedStore) -> LabelIndex:
 
 @pytest.fixture(scope="module")
 def wikidata_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = str(OXIGRAPH) if OXIGRAPH.exists() else shutil.which("oxigraph")
-    if binary is None:
-        pytest.skip("oxigraph server binary not installed")
-    port = free_port()
-    location = tmp_path_factory.mktemp("wikidata-oxigraph")
-    process = subprocess.Popen([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base}/query", params={"query": "ASK {}"}, timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("oxigraph serve did not start") from None
-                time.sleep(0.1)
+    """A real ``oxigraph serve`` holding the Wikidata-shaped fixture in its default graph."""
+    with oxigraph_serve(tmp_path_factory.mktemp("wikidata-oxigraph"), union_default_graph=False) as base:
         loaded = httpx.post(f"{base}/store?default", content=FIXTURE.read_bytes(),
                             headers={"content-type": "text/turtle"}, timeout=10)
         assert loaded.status_code in (200, 201, 204), loaded.text
         yield f"{base}/query"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 # --- catalogue, proposal, counts -----------------------------------------------------------------
