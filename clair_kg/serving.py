@@ -1,20 +1,35 @@
-"""Turn settings and a validated release into a loaded store and an app.
+"""Turn settings and a validated release into a loaded store and an app, and run the web processes.
 
 ``clair-kg serve`` prepares the release once (parse + validate in the parent), writes its N-Quads
 to a file, and every server process loads that file: workers never parse Turtle or run SHACL.
+
+With several web processes the parent is a small supervisor (:func:`supervise`) rather than
+uvicorn's: each child (``python -m clair_kg.serving``) binds its *own* ``SO_REUSEPORT`` listening
+socket, so the kernel spreads new connections over the processes by a hash of the client's address.
+With one shared socket (uvicorn's way) whichever process wakes first takes them, and under a burst
+of keep-alive connections one process often gets all of them while the other idles.
 """
 
 from __future__ import annotations
 
-__all__ = ["app_from_environment", "open_store", "write_handover"]
+__all__ = [
+    "app_from_environment", "listen_socket", "open_store", "read_handover_settings", "reserve_port", "supervise",
+    "uvicorn_config", "write_handover",
+]
 
+import argparse
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import MutableMapping
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -22,7 +37,15 @@ from .release import ReleaseInfo, release_info
 from .settings import Settings
 from .store import EmbeddedStore, RemoteStore, Store
 
+if TYPE_CHECKING:
+    import uvicorn
+
 _HANDOVER_ENV = "CLAIR_KG_HANDOVER"
+#: a child that crashes this many times within _CRASH_WINDOW seconds is not started again
+_MAX_CRASHES = 5
+_CRASH_WINDOW = 60.0
+#: seconds a web process gets to finish its requests and stop its query workers on shutdown
+_GRACE = 5
 
 
 def open_store(settings: Settings, nquads: bytes) -> Store:
@@ -106,3 +129,173 @@ def app_from_environment() -> SparqlFirst:
     # The /sparql query workers load the same hand-over file instead of a dump of the store.
     app.state.sparql_nquads = folder / "graph.nq"
     return SparqlFirst(app)
+
+
+def read_handover_settings() -> Settings:
+    folder = Path(os.environ[_HANDOVER_ENV])
+    return _settings_from_json(json.loads((folder / "settings.json").read_text())["settings"])
+
+
+def uvicorn_config(settings: Settings) -> uvicorn.Config:
+    """The uvicorn configuration of a web process.
+
+    ``loop="auto"`` picks uvloop, and the HTTP protocol is httptools' (both dependencies of ours):
+    their C code costs a fraction of asyncio's and h11's pure Python per request. Without httptools
+    it falls back to h11.
+    """
+    import uvicorn
+
+    return uvicorn.Config(
+        "clair_kg.serving:app_from_environment",
+        factory=True,
+        http=_http_protocol(),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=_GRACE,
+        # room for the longest query string we accept, so it gets our 414 rather than h11's 400
+        h11_max_incomplete_event_size=max(65_536, settings.max_query_length + 16_384),
+    )
+
+
+def _http_protocol() -> Any:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return "h11"
+
+    class LongUrlHttpTools(HttpToolsProtocol):
+        """httptools' protocol, accepting URLs as long as our own ``max_query_length`` allows.
+
+        ``httptools.parse_url`` refuses URLs over 64 KiB with a bare 400, but a GET query may be
+        longer, and one over our limit must get our 414. So a long URL is split here and only its
+        path is parsed; the query string goes into the scope before the request task first runs.
+        """
+
+        def on_headers_complete(self) -> None:
+            url: bytes = self.url
+            if len(url) <= 65_535 or b"?" not in url:
+                super().on_headers_complete()
+                return
+            path, _, query = url.partition(b"?")
+            self.url = path
+            super().on_headers_complete()
+            self.scope["query_string"] = query
+
+    return LongUrlHttpTools
+
+
+def listen_socket(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """A TCP socket bound to ``host:port``, with ``TCP_NODELAY`` set for the connections it accepts.
+
+    It is made as ``IPPROTO_TCP`` rather than protocol 0: asyncio only turns Nagle's algorithm off on
+    accepted connections of a socket whose protocol says TCP, and without that every keep-alive
+    request waits ~40 ms for a delayed ACK.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        if listen:
+            sock.listen(2048)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def reserve_port(host: str, port: int) -> socket.socket:
+    """Hold ``host:port`` for the web processes, failing now if something else listens there.
+
+    The port is first bound without ``SO_REUSEPORT`` (so another server on it, even another
+    clair-kg, is an error rather than a silent share), then held by a bound socket that never
+    listens: the kernel only hands connections to listening sockets, so it takes none of them.
+    """
+    probe = listen_socket(host, port, listen=False)
+    port = probe.getsockname()[1]
+    probe.close()
+    return listen_socket(host, port, reuse_port=True, listen=False)
+
+
+def supervise(host: str, port: int, workers: int) -> int:
+    """Run ``workers`` web processes on ``host:port`` until SIGTERM or SIGINT; restart any that crash.
+
+    On the signal every child gets SIGTERM (uvicorn then finishes its requests and its app's shutdown
+    stops the query workers) and, after the grace period, SIGKILL; each child also gets SIGTERM from
+    the kernel if this process dies first, so no web process outlives it.
+    """
+    stopping = False
+
+    def _stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    cmd = [sys.executable, "-m", "clair_kg.serving", "--host", host, "--port", str(port), "--parent", str(os.getpid())]
+    children: list[subprocess.Popen[bytes]] = []
+    crashes: list[float] = []
+    status = 0
+    try:
+        children = [subprocess.Popen(cmd, stdin=subprocess.DEVNULL) for _ in range(workers)]
+        while not stopping:
+            time.sleep(0.2)
+            for i, child in enumerate(children):
+                if stopping or child.poll() is None:
+                    continue
+                now = time.monotonic()
+                crashes = [t for t in crashes if now - t < _CRASH_WINDOW] + [now]
+                if len(crashes) > _MAX_CRASHES:
+                    sys.stderr.write(f"clair-kg: web processes keep exiting (last code {child.returncode}); stopping\n")
+                    stopping, status = True, 1
+                    break
+                sys.stderr.write(f"clair-kg: web process {child.pid} exited with {child.returncode}; restarting\n")
+                children[i] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    finally:
+        _stop_children(children)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return status
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + _GRACE + 3
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _child_main(argv: list[str] | None = None) -> int:
+    """One web process: its own ``SO_REUSEPORT`` socket and a uvicorn server on it."""
+    import uvicorn
+
+    from .sparql.worker import die_with_parent
+
+    parser = argparse.ArgumentParser(prog="clair_kg.serving")
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--parent", type=int, required=True)
+    args = parser.parse_args(argv)
+    die_with_parent(args.parent, signal.SIGTERM)
+    sock = listen_socket(args.host, args.port, reuse_port=True)
+    server = uvicorn.Server(uvicorn_config(read_handover_settings()))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0 if server.started else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(_child_main())

@@ -1,14 +1,11 @@
 """``clair-kg serve``: validate, load and serve the graph.
 
-The parent validates once and writes the hand-over (N-Quads + settings); uvicorn then runs
-``--workers`` web processes, each building the app from the hand-over, and each web process runs
-its own ``query_workers`` SPARQL worker processes (started on the first query, stopped with the web
-process: on Ctrl-C or SIGTERM uvicorn runs the app's shutdown, which kills them, and every worker
-also dies with its parent, so none is left behind).
-
-The listening socket is made here rather than by uvicorn, as an ``IPPROTO_TCP`` socket with
-``TCP_NODELAY``: uvicorn's own multi-process socket has protocol 0, so asyncio never turns Nagle's
-algorithm off on its connections and every keep-alive request then waits ~40 ms for a delayed ACK.
+The parent validates once and writes the hand-over (N-Quads + settings). With one web process it
+then serves itself; with ``--workers N`` it supervises N web processes, each on its own
+``SO_REUSEPORT`` socket (:func:`clair_kg.serving.supervise`). Each web process builds the app from
+the hand-over and runs its own ``query_workers`` SPARQL worker processes (started on the first
+query, stopped with the web process: on Ctrl-C or SIGTERM uvicorn runs the app's shutdown, which
+kills them, and every worker also dies with its parent, so none is left behind).
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ __all__ = ["register"]
 
 import argparse
 import shutil
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,23 +71,11 @@ def _extra_graphs(specs: list[str]) -> bytes:
     return bytes(out)
 
 
-def _listen_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from ..errors import BadRequest
-    from ..serving import write_handover
+    from ..serving import listen_socket, reserve_port, supervise, uvicorn_config, write_handover
 
     project: Project = project_from_args(args)
     settings = settings_from_env().with_overrides(
@@ -120,33 +104,23 @@ def run_serve(args: argparse.Namespace) -> int:
     graphs = tuple(sorted(set(release.info.graphs) | {s.partition("=")[2] for s in args.load}))
     folder = write_handover(settings, nquads, graphs)
     try:
-        sock = _listen_socket(args.host, args.port)
+        # one process listens itself; several each bind their own socket, the parent holds the port
+        sock = listen_socket(args.host, args.port) if args.workers == 1 else reserve_port(args.host, args.port)
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise BadRequest(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+    port = sock.getsockname()[1]
     sys.stderr.write(
-        f"clair-kg: {release.info.quads} quads valid; serving on http://{args.host}:{args.port}/ "
+        f"clair-kg: {release.info.quads} quads valid; serving on http://{args.host}:{port}/ "
         f"({args.workers} web process(es), {settings.query_workers} query worker(s) each)\n"
     )
-    config = uvicorn.Config(
-        "clair_kg.serving:app_from_environment",
-        factory=True,
-        workers=args.workers,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-        # room for the longest query string we accept, so it gets our 414 rather than h11's 400
-        h11_max_incomplete_event_size=max(65_536, settings.max_query_length + 16_384),
-    )
-    server = uvicorn.Server(config)
     try:
         if args.workers > 1:
-            Multiprocess(config, sockets=[sock]).run()
-        else:
-            server.run(sockets=[sock])
-            if not server.started:
-                return 2
+            return supervise(args.host, port, args.workers)
+        server = uvicorn.Server(uvicorn_config(settings))
+        server.run(sockets=[sock])
+        if not server.started:
+            return 2
     except KeyboardInterrupt:
         pass
     finally:

@@ -9,7 +9,7 @@ the time limit; that is the only way pyoxigraph evaluation can be stopped.
 
 from __future__ import annotations
 
-__all__ = ["main"]
+__all__ = ["die_with_parent", "main"]
 
 import argparse
 import ctypes
@@ -24,12 +24,13 @@ from .wire import HEADER, Reply, decode_job, encode_reply, frame
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
+    """Ask Linux to send ``sig`` to this process when ``parent`` exits (a no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
         return
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     except (OSError, AttributeError):
         return
     if os.getppid() != parent:  # the parent died before prctl took effect
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--nquads")
     parser.add_argument("--store-path")
     args = parser.parse_args(argv)
-    _die_with_parent(args.parent)
+    die_with_parent(args.parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group; the parent decides
 
     import pyoxigraph
