@@ -178,6 +178,8 @@ def test_entity_page_language_sources_and_external_links(client: TestClient) -> 
     assert "北海道</h1>" in ja2.text
     en = client.get("/doc/prefecture/hokkaido", headers={"accept-language": "en"})
     assert "Hokkaido</h1>" in en.text
+    refused = client.get("/doc/prefecture/hokkaido", headers={"accept-language": "ja;q=0"})
+    assert refused.headers["content-language"] == "en", "q=0 excludes a language"
     assert 'href="/graph/reference"' in en.text, "each statement shows its source graph"
     assert "wikidata.org/entity/Q" in en.text and 'rel="external noopener"' in en.text
     assert '<script type="application/ld+json">' in en.text

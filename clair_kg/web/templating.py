@@ -38,7 +38,8 @@ def pick_language(request: Request) -> str:
                     q = float(v)
                 except ValueError:
                     q = 0.0
-        if tag in SUPPORTED_LANGUAGES and q > best_q:
+        # q=0 means "not this language" (RFC 9110 §12.4.2): it must never be chosen.
+        if tag in SUPPORTED_LANGUAGES and q > 0 and q > best_q:
             best, best_q = tag, q
     return best
 
