@@ -13,7 +13,7 @@ parameter, never pasted into the query text.
 
 from __future__ import annotations
 
-__all__ = ["EntityDocument", "Statement", "describe", "exists", "pick_label"]
+__all__ = ["EntityDocument", "Statement", "describe", "exists", "label_language", "pick_label"]
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -107,12 +107,21 @@ class EntityDocument:
         return pick_label(self.labels.get(iri, {}), lang)
 
 
-def pick_label(labels: dict[str, str], lang: str) -> str | None:
-    """The label in ``lang``, else English, else Japanese, else any; None when there is none."""
+def label_language(labels: dict[str, str], lang: str) -> str | None:
+    """The language key :func:`pick_label` picks from ``labels`` (``""`` for an untagged label).
+
+    ``lang`` first, else English, else Japanese, else untagged, else any; None when there is none.
+    """
     for candidate in (lang, "en", "ja", ""):
         if candidate in labels:
-            return labels[candidate]
-    return next(iter(labels.values()), None) if labels else None
+            return candidate
+    return next(iter(labels), None)
+
+
+def pick_label(labels: dict[str, str], lang: str) -> str | None:
+    """The label in ``lang``, else English, else Japanese, else any; None when there is none."""
+    key = label_language(labels, lang)
+    return None if key is None else labels[key]
 
 
 def exists(store: Store, iri: str) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from ..describe import EntityDocument, Statement, pick_label
+from ..describe import EntityDocument, Statement, label_language, pick_label
 from ..publish.rdfio import compact_iri
 from ..store import Term
 from .ld_common import local_href
@@ -68,10 +68,8 @@ def node_link(iri: str, base: str, labels: dict[str, dict[str, str]], lang: str)
 
 
 def _label_lang(labels: dict[str, str], lang: str) -> str | None:
-    for candidate in (lang, "en", "ja", ""):
-        if candidate in labels:
-            return candidate or None
-    return None
+    """The ``lang`` attribute for the label :func:`pick_label` shows (None when untagged)."""
+    return label_language(labels, lang) or None
 
 
 @dataclass(frozen=True)
