@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = ["EntityView", "entity_view", "node_link", "source_name"]
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +124,10 @@ def entity_view(doc: EntityDocument, *, base: str, lang: str, sources: dict[str,
         assert isinstance(s.subject, BlankNode)
         blanks[s.subject.value].append(s)
 
+    def source_links(graphs: Iterable[str]) -> list[dict[str, str]]:
+        return [{"name": source_name(g), "label": sources.get(g, source_name(g)), "href": local_href(g, base)}
+                for g in graphs]
+
     by_predicate: dict[str, list[Statement]] = defaultdict(list)
     for s in own:
         by_predicate[s.predicate.value].append(s)
@@ -140,8 +145,7 @@ def entity_view(doc: EntityDocument, *, base: str, lang: str, sources: dict[str,
         for s in statements:
             values.append({
                 **_value(s.object, doc, base, lang, blanks),
-                "sources": [{"name": source_name(g), "label": sources.get(g, source_name(g)),
-                             "href": local_href(g, base)} for g in s.graphs],
+                "sources": source_links(s.graphs),
             })
         # Sources disagree when they give different literals of one kind (same language, or typed
         # values such as dates), or different resources for the same property. Labels in two
@@ -162,8 +166,7 @@ def entity_view(doc: EntityDocument, *, base: str, lang: str, sources: dict[str,
                 grouped[s.graphs].append(v)
             for graphs, vals in sorted(grouped.items()):
                 columns.append({
-                    "sources": [{"name": source_name(g), "label": sources.get(g, source_name(g)),
-                                 "href": local_href(g, base)} for g in graphs],
+                    "sources": source_links(graphs),
                     "values": vals,
                 })
         rows.append({
@@ -203,8 +206,7 @@ def entity_view(doc: EntityDocument, *, base: str, lang: str, sources: dict[str,
     types = [node_link(s.object.value, base, doc.labels, lang) for s in by_predicate.get(RDF_TYPE, [])
              if isinstance(s.object, NamedNode)]
     used_graphs = sorted({g for st in [*own, *doc.incoming] for g in st.graphs})
-    used_sources = [{"name": source_name(g), "label": sources.get(g, source_name(g)), "href": local_href(g, base)}
-                    for g in used_graphs]
+    used_sources = source_links(used_graphs)
     view = EntityView(
         iri=doc.iri, title=title, title_lang=title_lang, description=description,
         description_lang=description_lang, types=types, rows=rows, incoming=incoming,
