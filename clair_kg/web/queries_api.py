@@ -33,6 +33,7 @@ from ..queryfile import QueryFile
 from ..store import GRAPH_FORMATS, RESULT_FORMATS, QueryForm, Term, query_form
 from .context import get_context
 from .http import etag_for, not_modified, not_modified_response, standard_headers
+from .ld_common import local_href
 from .negotiate import negotiate
 from .params import int_param
 from .templating import render
@@ -67,8 +68,7 @@ def _cell(term: Term | None, base_iri: str) -> dict[str, str]:
         return {"text": ""}
     if isinstance(term, NamedNode):
         # Our own IRIs resolve on this server, whatever host it runs on.
-        href = "/" + term.value[len(base_iri):] if term.value.startswith(base_iri) else term.value
-        return {"text": term.value, "href": href}
+        return {"text": term.value, "href": local_href(term.value, base_iri)}
     if isinstance(term, Literal):
         return {"text": term.value, "lang": term.language or ""}
     return {"text": str(term)}
