@@ -149,7 +149,8 @@ def branches_ttl(rows: list[Prefecture]) -> str:
             f"<branch/{p.slug}> a clair:BranchOffice , org:OrganizationalUnit ;",
             f'    rdfs:label "CLAIR {p.name_en} Branch Office"@en ;',
             f'    skos:prefLabel "CLAIR {p.name_en} Branch Office"@en ;',
-            f'    schema:description "Domestic branch office of CLAIR in {p.name_en} ({p.iso})."@en ;',
+            # No ISO code here: the codes come from the reference data, not from the article.
+            f'    schema:description "Domestic branch office of CLAIR in the prefecture of {p.name_en}."@en ;',
             "    org:unitOf <org/clair> ;",
             f"    schema:location <prefecture/{p.slug}> .",
             "",
