@@ -416,3 +416,9 @@ def test_from_clause_selects_its_graph_not_the_union(store: Store, request: pyte
     n_from = int(store.select(count_from)[0]["n"].value)
     assert n_from == int(store.select(count_graph)[0]["n"].value)
     assert 0 < n_from < int(store.select(count_all)[0]["n"].value)
+
+
+def test_from_inside_a_long_string_is_not_a_dataset_clause(store: Store) -> None:
+    """A FROM on a later line of a \"\"\"long string\"\"\" leaves the union default graph in place."""
+    text = 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(?o != """a\nfrom b""") }'
+    assert int(store.select(text)[0]["n"].value) > 0

@@ -60,14 +60,25 @@ class QueryForm(Enum):
         return self in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
 
 
-_COMMENT_OR_STRING = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>")
-_COMMENT_OR_STRING_ONLY = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+# Comments and strings, long (which may span lines) before short: their characters never count as
+# syntax.
+_COMMENT_OR_STRING = (
+    r'#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|' + r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
+    r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'"
+)
+_OPAQUE = re.compile(_COMMENT_OR_STRING + r"|<[^<>\s{}]*>")
+_COMMENT_OR_STRING_ONLY = re.compile(_COMMENT_OR_STRING)
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def mask_opaque(query: str) -> str:
+    """``query`` with every comment, string and IRI blanked out (same length, same offsets)."""
+    return _OPAQUE.sub(lambda m: " " * len(m.group(0)), query)
 
 
 def query_form(query: str) -> QueryForm | None:
     """The form of a query, from its text (comments, strings and IRIs ignored); None if unknown."""
-    cleaned = _COMMENT_OR_STRING.sub(" ", query)
+    cleaned = mask_opaque(query)
     match = _FORM.search(cleaned)
     return QueryForm(match.group(1).upper()) if match else None
 
@@ -158,7 +169,7 @@ def has_dataset_clause(query: str) -> bool:
     Such a query must not also get the union default graph: pyoxigraph's
     ``use_default_graph_as_union`` would override the query's own ``FROM``.
     """
-    return bool(_DATASET_CLAUSE.search(_COMMENT_OR_STRING.sub(" ", query)))
+    return bool(_DATASET_CLAUSE.search(mask_opaque(query)))
 
 
 def looks_like_update(text: str) -> bool:
@@ -167,4 +178,4 @@ def looks_like_update(text: str) -> bool:
     return query_form(text) is None and bool(_UPDATE.search(_COMMENT_OR_STRING_ONLY.sub(" ", text)))
 
 
-__all__ += ["has_dataset_clause", "looks_like_update"]
+__all__ += ["has_dataset_clause", "looks_like_update", "mask_opaque"]

@@ -20,20 +20,10 @@ from collections.abc import Mapping
 from pyoxigraph import BlankNode, Variable
 
 from ..errors import BadRequest
-from .base import Term
+from .base import Term, mask_opaque
 
-# Comments, strings (long and short) and IRIs: their characters never count as syntax.
-_OPAQUE = re.compile(
-    r'#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|' + r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
-    r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'|<[^<>\s{}]*>"
-)
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 _WHERE = re.compile(r"\s*WHERE\b", re.IGNORECASE)
-
-
-def _mask(query: str) -> str:
-    """``query`` with every comment, string and IRI blanked out (same length, same offsets)."""
-    return _OPAQUE.sub(lambda m: " " * len(m.group(0)), query)
 
 
 def _values_block(bindings: Mapping[str, Term]) -> str:
@@ -97,7 +87,7 @@ def bind_in_text(query: str, bindings: Mapping[str, Term] | None) -> str:
     if not bindings:
         return query
     block = _values_block(bindings)
-    brace = _where_brace(_mask(query))
+    brace = _where_brace(mask_opaque(query))
     if brace is None:
         # CONSTRUCT WHERE { … } or DESCRIBE without a pattern: no grouping, no BIND in the way,
         # so a trailing VALUES clause means the same thing.
