@@ -3,12 +3,10 @@
 A parameter value never enters the query text: it becomes a ``NamedNode`` or ``Literal`` (which
 reject malformed input) and is bound as the query variable of the same name.
 
-Rules for a query's author, so the same ``.rq`` runs on both stores: project every parameter
-variable in the ``SELECT`` (pyoxigraph binds only projected variables; the remote store binds
-with a trailing ``VALUES``, which joins on the projection), list it in ``GROUP BY`` if the query
-aggregates, and use it as an ordinary pattern variable — an optional parameter then means "all of
-them" when absent. ``COALESCE(?param, default)`` inside the pattern would not see a trailing
-``VALUES`` binding.
+Both stores bind the same way (:func:`~clair_kg.store.bindings.bind_in_text`): an inline
+``VALUES`` block first in the WHERE group, so ``BIND``, ``FILTER``, ``GROUP BY`` and
+``COALESCE(?param, default)`` all see the value. An optional parameter left out stays unbound, so
+use it as an ordinary pattern variable where absent should mean "all of them".
 """
 
 from __future__ import annotations
