@@ -103,9 +103,6 @@ class EntityDocument:
             seen.setdefault(f"{t.subject} {t.predicate} {t.object}", t)
         return list(seen.values())
 
-    def label(self, iri: str, lang: str) -> str | None:
-        return pick_label(self.labels.get(iri, {}), lang)
-
 
 def label_language(labels: dict[str, str], lang: str) -> str | None:
     """The language key :func:`pick_label` picks from ``labels`` (``""`` for an untagged label).

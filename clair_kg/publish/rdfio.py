@@ -92,10 +92,6 @@ def compact_iri(iri: str) -> str:
     return iri
 
 
-def _key(term: Any) -> str:
-    return str(term)
-
-
 def sort_triples(triples: Iterable[Triple]) -> list[Triple]:
     unique = {(str(t.subject), str(t.predicate), str(t.object)): t for t in triples}
     return [unique[k] for k in sorted(unique)]

@@ -23,6 +23,7 @@ __all__ = [
     "split_extension",
 ]
 
+import json
 import re
 import threading
 from collections.abc import Iterable
@@ -138,8 +139,6 @@ def not_found_body(media: str, message: str) -> bytes:
             f"<!-- 404 Not Found: {safe} -->\n"
             '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
         ).encode()
-    import json
-
     return json.dumps({"error": message, "status": 404}, ensure_ascii=False).encode("utf-8")
 
 

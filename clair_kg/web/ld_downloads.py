@@ -9,6 +9,8 @@ from __future__ import annotations
 
 __all__ = ["router"]
 
+import json
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -47,8 +49,6 @@ def downloads_index(request: Request) -> Response:
         headers = standard_headers(tag)
         if not_modified(request, tag):
             return not_modified_response(tag, headers)
-        import json
-
         body = {"version": dist.metadata.version, "issued": dist.metadata.issued, "files": files}
         return Response(json.dumps(body, indent=1), media_type="application/json", headers=headers)
     headers = standard_headers(tag, vary="Accept, Accept-Language")
