@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadRequest, SourceError
+from ..named_queries import bind_parameters, load_named_query, select_variables
 from ..release import prepare_release
 from ..sources import load_sources
 from ..store import EmbeddedStore, QueryForm, query_form
@@ -62,21 +63,10 @@ def _table(rows: list[dict[str, Any]], variables: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _variables(text: str, rows: list[dict[str, Any]]) -> list[str]:
-    import pyoxigraph
-
-    solutions = pyoxigraph.Store().query(text)
-    if isinstance(solutions, pyoxigraph.QuerySolutions):
-        return [v.value for v in solutions.variables]
-    return sorted({k for r in rows for k in r})
-
-
 def run_query(args: argparse.Namespace) -> int:
     project = project_from_args(args)
     bindings: dict[str, Any] = {}
     if args.name:
-        from ..named_queries import bind_parameters, load_named_query
-
         named = load_named_query(project, args.name)
         text = named.text
         raw = dict(p.split("=", 1) for p in args.param if "=" in p)
@@ -97,7 +87,7 @@ def run_query(args: argparse.Namespace) -> int:
     if args.format == "table":
         if form is QueryForm.SELECT:
             rows = store.select(text, bindings=bindings)
-            sys.stdout.write(_table(rows, _variables(text, rows)))
+            sys.stdout.write(_table(rows, list(select_variables(text))))
             return 0
         if form is QueryForm.ASK:
             sys.stdout.write(("true" if store.ask(text, bindings=bindings) else "false") + "\n")
@@ -105,8 +95,7 @@ def run_query(args: argparse.Namespace) -> int:
         media = "text/turtle"
     else:
         media = _QUERY_FORMATS[args.format]
-        if form is not None and form.returns_graph and media in _QUERY_FORMATS.values() and args.format in (
-            "json", "csv", "tsv", "xml"):
+        if form is not None and form.returns_graph and args.format in ("json", "csv", "tsv", "xml"):
             raise BadRequest(f"a {form.value} query gives a graph: use --format turtle, ntriples or jsonld")
         if form in (QueryForm.SELECT, QueryForm.ASK) and args.format in ("turtle", "ntriples", "jsonld"):
             raise BadRequest(f"a {form.value} query gives results: use --format table, json, csv, tsv or xml")
