@@ -107,6 +107,7 @@ def test_link_alternates_etag_304_and_cors(client: TestClient) -> None:
     tag = r.headers["etag"]
     again = client.get("/doc/office/london", headers={"accept": "text/turtle", "if-none-match": tag})
     assert again.status_code == 304 and again.content == b""
+    assert again.headers["vary"] == r.headers["vary"], "a 304 carries the headers the 200 would"
     other = client.get("/doc/office/london", headers={"accept": "application/ld+json", "if-none-match": tag})
     assert other.status_code == 200, "each representation has its own ETag"
     html = client.get("/doc/office/london", headers={"accept": "text/html"})

@@ -109,17 +109,18 @@ def _context_url(request: Request) -> str:
 def _document(request: Request, iri: str, path: str, media: str, *, explicit: bool) -> Response:
     ctx = get_context(request)
     lang = pick_language(request)
-    vary = "Accept-Language" if explicit else "Accept, Accept-Language"
     tag = etag(request, media, lang if media == "text/html" else "", request.url.query)
     link = alternates(request, path, media)
     if media != "text/html":
-        if not_modified(request, tag):
-            return not_modified_response(tag, {**standard_headers(tag, vary=vary), "Link": link})
+        # RDF does not depend on the reader's language; a suffix fixes the format outright.
+        rdf_vary = None if explicit else "Accept"
+        if not_modified(request, tag):  # answered before the store is asked
+            return not_modified_response(tag, {**standard_headers(tag, vary=rdf_vary), "Link": link})
         doc = describe(ctx.store, iri)
         return rdf_document_response(
-            request, doc.triples(), media, etag=tag, link=link, context_url=_context_url(request),
-            vary=None if explicit else "Accept",
+            request, doc.triples(), media, etag=tag, link=link, context_url=_context_url(request), vary=rdf_vary,
         )
+    vary = "Accept-Language" if explicit else "Accept, Accept-Language"
     headers = {**standard_headers(tag, vary=vary), "Link": link, "Content-Language": lang}
     if not_modified(request, tag):
         return not_modified_response(tag, headers)
