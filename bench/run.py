@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the CPUs to the servers)")
     p.add_argument("--workers", type=int, default=2, help="HTTP workers of our server (default 2)")
+    p.add_argument("--query-workers", type=int, default=None,
+                   help="query worker processes per HTTP worker of our server (default: its own default)")
     p.add_argument("--warmup", type=float, default=2.0,
                    help="seconds of unmeasured load on each server before its first run (default 2)")
     p.add_argument("--pause", type=float, default=1.0, help="seconds of quiet before each run (default 1)")
@@ -272,10 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         with Servers(workdir) as servers:
             started: dict[str, Server] = {}
             problems: dict[str, str] = {}
+            ours_env = {} if args.query_workers is None else {"CLAIR_KG_QUERY_WORKERS": str(args.query_workers)}
             starters = {
-                "ours": lambda: servers.start_ours(ROOT, workers=args.workers),
+                "ours": lambda: servers.start_ours(ROOT, workers=args.workers, env_overrides=ours_env or None),
                 "ours-nocache": lambda: servers.start_ours(
-                    ROOT, workers=args.workers, name="ours-nocache", env_overrides={"CLAIR_KG_CACHE_SIZE": "0"}),
+                    ROOT, workers=args.workers, name="ours-nocache",
+                    env_overrides={**ours_env, "CLAIR_KG_CACHE_SIZE": "0"}),
                 "oxigraph": lambda: servers.start_oxigraph(dump),
                 "rdflib-endpoint": lambda: servers.start_rdflib_endpoint(dump),
             }
