@@ -26,7 +26,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import pyoxigraph
 
@@ -74,22 +74,69 @@ def graph_source_for(store: Store, *, store_path: Path | None, nquads: Path | No
     return GraphSource(nquads=Path(name), owned=True)
 
 
+class _Channel(asyncio.Protocol):
+    """The web process's end of a worker's socket: one framed call at a time.
+
+    A bare protocol rather than asyncio streams: a job is one ``transport.write`` of a prebuilt frame
+    and a reply is taken whole from the receive buffer, with no reader/writer layers, drain or
+    ``readexactly`` calls per message (they were a sizeable share of the web process's time).
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[bytes] | None = None
+        self._lost: Exception | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, so no isinstance check here
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        self._deliver()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = exc or ConnectionResetError("the query worker closed its socket")
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(self._lost)
+
+    def _deliver(self) -> None:
+        waiter, buffer = self._waiter, self._buffer
+        if waiter is None or waiter.done() or len(buffer) < HEADER.size:
+            return
+        (size,) = HEADER.unpack_from(buffer)
+        end = HEADER.size + size
+        if len(buffer) < end:
+            return
+        payload = bytes(buffer[HEADER.size:end])
+        del buffer[:end]
+        self._waiter = None
+        waiter.set_result(payload)
+
+    async def call(self, payload: bytes | None) -> bytes:
+        """Send ``payload`` (if any) as one frame and return the next frame received."""
+        if self._lost is not None:
+            raise self._lost
+        assert self.transport is not None
+        self._waiter = asyncio.get_running_loop().create_future()
+        if payload is not None:
+            self.transport.write(frame(payload))
+        self._deliver()
+        return await self._waiter
+
+
 class _Worker:
-    def __init__(self, proc: subprocess.Popen[bytes], reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], channel: _Channel) -> None:
         self.proc = proc
-        self.reader = reader
-        self.writer = writer
+        self.channel = channel
 
     async def call(self, payload: bytes) -> bytes:
-        self.writer.write(frame(payload))
-        await self.writer.drain()
-        (size,) = HEADER.unpack(await self.reader.readexactly(HEADER.size))
-        return await self.reader.readexactly(size)
+        return await self.channel.call(payload)
 
     def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self.writer.close()
+        if self.channel.transport is not None:
+            self.channel.transport.close()
         if self.proc.poll() is None:
             with contextlib.suppress(OSError):
                 self.proc.kill()
@@ -127,13 +174,12 @@ class WorkerPool:
             )
         finally:
             child_sock.close()
-        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
-        worker = _Worker(proc, reader, writer)
+        _, channel = await asyncio.get_running_loop().create_unix_connection(_Channel, sock=parent_sock)
+        worker = _Worker(proc, channel)
         self._workers.add(worker)
         try:
-            (size,) = HEADER.unpack(await asyncio.wait_for(reader.readexactly(HEADER.size), _START_TIMEOUT))
-            await reader.readexactly(size)
-        except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            await asyncio.wait_for(channel.call(None), _START_TIMEOUT)  # the worker's "ready"
+        except (OSError, TimeoutError) as exc:
             self._discard(worker)
             raise StoreUnavailable(f"a query worker failed to start (exit code {proc.poll()})") from exc
         if self._closed:
@@ -164,14 +210,17 @@ class WorkerPool:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
+        # asyncio.timeout rather than wait_for: it bounds the await in place, without a task per call.
         try:
-            worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                worker = await self._idle.get()
         except TimeoutError:
             raise QueryTimeout(
                 f"every query worker stayed busy for the {self.timeout:g} s query time limit; try again later"
             ) from None
         try:
-            payload = await asyncio.wait_for(worker.call(encode_job(job)), max(0.05, deadline - loop.time()))
+            async with asyncio.timeout_at(max(loop.time() + 0.05, deadline)):
+                payload = await worker.call(encode_job(job))
         except TimeoutError:
             self._replace(worker)
             raise QueryTimeout(
