@@ -318,3 +318,19 @@ def test_server_dumps_equal_a_build_of_the_same_release(client: TestClient, rele
         served = client.get(f"/downloads/{name}").content
         built = dist.get(name)
         assert built is not None and served == built.data, name
+
+
+def test_openapi_operation_ids_are_unique_and_head_still_works(client: TestClient) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns on a duplicate operation id
+        client.app.openapi_schema = None  # type: ignore[attr-defined]
+        doc = client.get("/openapi.json").json()
+    ids = [op["operationId"] for item in doc["paths"].values() for op in item.values() if "operationId" in op]
+    assert len(ids) == len(set(ids))
+    assert "/doc/{kind}/{slug}" in doc["paths"]
+    head = client.head("/doc/office/london.ttl")
+    assert head.status_code == 200
+    assert head.headers["content-type"].startswith("text/turtle")
+    assert head.content == b""

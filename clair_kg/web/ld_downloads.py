@@ -28,7 +28,8 @@ def downloads_redirect() -> Response:
     return RedirectResponse("/downloads/", status_code=308, headers=dict(CORS_HEADERS))
 
 
-@router.api_route("/downloads/", methods=["GET", "HEAD"], summary="List of the release's files")
+@router.head("/downloads/", include_in_schema=False)
+@router.get("/downloads/", summary="List of the release's files")
 def downloads_index(request: Request) -> Response:
     media = negotiate_doc(request, ["text/html", "application/json"])
     pub = publication(request)
@@ -58,7 +59,8 @@ def downloads_index(request: Request) -> Response:
                   headers=headers)
 
 
-@router.api_route("/downloads/{name}", methods=["GET", "HEAD"], summary="One file of the release")
+@router.head("/downloads/{name}", include_in_schema=False)
+@router.get("/downloads/{name}", summary="One file of the release")
 def download(name: str, request: Request) -> Response:
     dist = publication(request).distribution
     f = dist.get(name)

@@ -47,7 +47,8 @@ ORDER BY ?s LIMIT 30
 """
 
 
-@router.api_route("/id/{kind}/{slug}", methods=["GET", "HEAD"], summary="An entity IRI: 303 to its document")
+@router.head("/id/{kind}/{slug}", include_in_schema=False)
+@router.get("/id/{kind}/{slug}", summary="An entity IRI: 303 to its document")
 def dereference(kind: str, slug: str, request: Request) -> Response:
     stem, ext = split_extension(slug)
     path = f"{kind}/{stem}"
@@ -63,7 +64,8 @@ def dereference(kind: str, slug: str, request: Request) -> Response:
     return RedirectResponse(target, status_code=303, headers=headers)
 
 
-@router.api_route("/doc/{kind}/{slug}", methods=["GET", "HEAD"], summary="The document about an entity")
+@router.head("/doc/{kind}/{slug}", include_in_schema=False)
+@router.get("/doc/{kind}/{slug}", summary="The document about an entity")
 def entity_document(kind: str, slug: str, request: Request) -> Response:
     stem, ext = split_extension(slug)
     path = f"{kind}/{stem}"
@@ -75,7 +77,8 @@ def entity_document(kind: str, slug: str, request: Request) -> Response:
     return _document(request, iri, f"/doc/{path}", media, explicit=ext is not None)
 
 
-@router.api_route("/graph/{name}", methods=["GET", "HEAD"], summary="A named graph (one source) and its provenance")
+@router.head("/graph/{name}", include_in_schema=False)
+@router.get("/graph/{name}", summary="A named graph (one source) and its provenance")
 def graph_document(name: str, request: Request) -> Response:
     stem, ext = split_extension(name)
     ctx = get_context(request)

@@ -72,7 +72,8 @@ GROUP BY ?graph ORDER BY DESC(?statements)"""),
 # landing page and dataset description
 # ---------------------------------------------------------------------------------------------
 
-@router.api_route("/", methods=["GET", "HEAD"], summary="Landing page; as RDF, the VoID/DCAT description")
+@router.head("/", include_in_schema=False)
+@router.get("/", summary="Landing page; as RDF, the VoID/DCAT description")
 def landing(request: Request) -> Response:
     media = negotiate_doc(request)
     pub = publication(request)
@@ -123,12 +124,14 @@ _TITLES = {"en": "CLAIR: headquarters, overseas offices and domestic branch offi
            "ja": "CLAIRの組織：本部・海外事務所・国内支部"}
 
 
-@router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="The VoID/DCAT dataset description")
+@router.head("/.well-known/void", include_in_schema=False)
+@router.get("/.well-known/void", summary="The VoID/DCAT dataset description")
 def well_known_void(request: Request) -> Response:
     return _void(request, None)
 
 
-@router.api_route("/.well-known/void.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.head("/.well-known/void.{ext}", include_in_schema=False)
+@router.get("/.well-known/void.{ext}", include_in_schema=False)
 def well_known_void_ext(ext: str, request: Request) -> Response:
     return _void(request, ext)
 
@@ -151,22 +154,26 @@ def _context_url(request: Request) -> str:
 # ontology and shapes
 # ---------------------------------------------------------------------------------------------
 
-@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation page or RDF")
+@router.head("/ontology", include_in_schema=False)
+@router.get("/ontology", summary="The ontology: documentation page or RDF")
 def ontology(request: Request) -> Response:
     return _schema_doc(request, "ontology", None)
 
 
-@router.api_route("/ontology.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.head("/ontology.{ext}", include_in_schema=False)
+@router.get("/ontology.{ext}", include_in_schema=False)
 def ontology_ext(ext: str, request: Request) -> Response:
     return _schema_doc(request, "ontology", ext)
 
 
-@router.api_route("/shapes", methods=["GET", "HEAD"], summary="The SHACL shapes: documentation page or RDF")
+@router.head("/shapes", include_in_schema=False)
+@router.get("/shapes", summary="The SHACL shapes: documentation page or RDF")
 def shapes(request: Request) -> Response:
     return _schema_doc(request, "shapes", None)
 
 
-@router.api_route("/shapes.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.head("/shapes.{ext}", include_in_schema=False)
+@router.get("/shapes.{ext}", include_in_schema=False)
 def shapes_ext(ext: str, request: Request) -> Response:
     return _schema_doc(request, "shapes", ext)
 
