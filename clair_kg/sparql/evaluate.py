@@ -19,23 +19,6 @@ from ..store.base import GRAPH_FORMATS, RESULT_FORMATS, looks_like_update
 from .protocol import READ_ONLY
 from .wire import Job, Reply
 
-RESULT_WRITERS = {
-    "application/sparql-results+json": QueryResultsFormat.JSON,
-    "application/sparql-results+xml": QueryResultsFormat.XML,
-    "text/csv": QueryResultsFormat.CSV,
-    "text/tab-separated-values": QueryResultsFormat.TSV,
-}
-GRAPH_WRITERS = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/trig": RdfFormat.TRIG,
-    "application/n-quads": RdfFormat.N_QUADS,
-}
-assert set(RESULT_WRITERS) == set(RESULT_FORMATS) and set(GRAPH_WRITERS) == set(GRAPH_FORMATS)
-
-
 
 def _cut(text: bytes, keep_lines: int) -> bytes:
     """The first ``keep_lines`` lines of ``text``."""
@@ -59,17 +42,17 @@ def evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
         result = store.query(job.query, base_iri=job.base_iri, use_default_graph_as_union=union,
                              default_graph=default_graph, named_graphs=named_graphs)
         if isinstance(result, QueryBoolean):
-            writer = RESULT_WRITERS.get(job.media_type)
+            writer = RESULT_FORMATS.get(job.media_type)
             if writer is None or writer in (QueryResultsFormat.CSV, QueryResultsFormat.TSV):
                 return _not_acceptable("an ASK result", ["application/sparql-results+json",
                                                           "application/sparql-results+xml"])
             return Reply(200, "ASK", body=result.serialize(format=writer) or b"")
         if isinstance(result, QuerySolutions):
-            if job.media_type not in RESULT_WRITERS:
+            if job.media_type not in RESULT_FORMATS:
                 return _not_acceptable("a SELECT result", list(RESULT_FORMATS))
             return _solutions(result, job.media_type, job.max_rows)
         assert isinstance(result, QueryTriples)
-        rdf = GRAPH_WRITERS.get(job.media_type)
+        rdf = GRAPH_FORMATS.get(job.media_type)
         if rdf is None:
             return _not_acceptable("a graph result", list(GRAPH_FORMATS))
         if rdf in (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS):
@@ -106,7 +89,7 @@ def _row_bound(body: bytes, writer: QueryResultsFormat) -> int:
 
 
 def _solutions(result: QuerySolutions, media_type: str, max_rows: int) -> Reply:
-    writer = RESULT_WRITERS[media_type]
+    writer = RESULT_FORMATS[media_type]
     if writer is QueryResultsFormat.CSV:
         # CSV cannot be read back (it is lossy), so a cut goes through TSV from the start.
         return shape_solutions(result.serialize(format=QueryResultsFormat.TSV) or b"", media_type, max_rows)
@@ -120,7 +103,7 @@ def _solutions(result: QuerySolutions, media_type: str, max_rows: int) -> Reply:
 
 def shape_solutions(tsv: bytes, media_type: str, max_rows: int) -> Reply:
     """SELECT results given as TSV, cut to ``max_rows`` and written as ``media_type``."""
-    writer = RESULT_WRITERS.get(media_type)
+    writer = RESULT_FORMATS.get(media_type)
     if writer is None:
         return _not_acceptable("a SELECT result", list(RESULT_FORMATS))
     truncated = tsv.count(b"\n") - 1 > max_rows
@@ -134,7 +117,7 @@ def shape_solutions(tsv: bytes, media_type: str, max_rows: int) -> Reply:
 
 def shape_triples(nt: bytes, media_type: str, max_rows: int) -> Reply:
     """CONSTRUCT/DESCRIBE results given as N-Triples, cut to ``max_rows`` triples, as ``media_type``."""
-    rdf = GRAPH_WRITERS.get(media_type)
+    rdf = GRAPH_FORMATS.get(media_type)
     if rdf is None:
         return _not_acceptable("a graph result", list(GRAPH_FORMATS))
     truncated = nt.count(b"\n") > max_rows

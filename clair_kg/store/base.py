@@ -27,25 +27,25 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, RdfFormat, Triple
 
 Term = NamedNode | BlankNode | Literal | Triple
 
-#: media type -> short name, for SELECT/ASK results
-RESULT_FORMATS: dict[str, str] = {
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
+#: media type -> pyoxigraph writer, for SELECT/ASK results (the order is the order of preference)
+RESULT_FORMATS: dict[str, QueryResultsFormat] = {
+    "application/sparql-results+json": QueryResultsFormat.JSON,
+    "application/sparql-results+xml": QueryResultsFormat.XML,
+    "text/csv": QueryResultsFormat.CSV,
+    "text/tab-separated-values": QueryResultsFormat.TSV,
 }
-#: media type -> short name, for CONSTRUCT/DESCRIBE results and RDF documents
-GRAPH_FORMATS: dict[str, str] = {
-    "text/turtle": "ttl",
-    "application/n-triples": "nt",
-    "application/ld+json": "jsonld",
-    "application/rdf+xml": "rdf",
-    "application/trig": "trig",
-    "application/n-quads": "nq",
+#: media type -> pyoxigraph writer, for CONSTRUCT/DESCRIBE results and RDF documents
+GRAPH_FORMATS: dict[str, RdfFormat] = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/trig": RdfFormat.TRIG,
+    "application/n-quads": RdfFormat.N_QUADS,
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph
-from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat
+from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat
 
 from ..errors import ForbiddenOperation, NotAcceptable, QuerySyntaxError
 from .base import (
@@ -24,22 +24,6 @@ from .base import (
     looks_like_update,
 )
 from .bindings import bind_in_text
-
-_RESULTS = {
-    "application/sparql-results+json": QueryResultsFormat.JSON,
-    "application/sparql-results+xml": QueryResultsFormat.XML,
-    "text/csv": QueryResultsFormat.CSV,
-    "text/tab-separated-values": QueryResultsFormat.TSV,
-}
-_GRAPHS = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/trig": RdfFormat.TRIG,
-    "application/n-quads": RdfFormat.N_QUADS,
-}
-assert set(_RESULTS) == set(RESULT_FORMATS) and set(_GRAPHS) == set(GRAPH_FORMATS)
 
 
 class EmbeddedStore:
@@ -135,7 +119,7 @@ class EmbeddedStore:
     ) -> SerializedResult:
         result = self._run(query, dataset=dataset, bindings=bindings)
         if isinstance(result, QueryTriples):
-            fmt = _GRAPHS.get(media_type)
+            fmt = GRAPH_FORMATS.get(media_type)
             if fmt is None:
                 raise NotAcceptable("a graph result cannot be written as " + media_type,
                                     supported=list(GRAPH_FORMATS))
@@ -145,7 +129,7 @@ class EmbeddedStore:
             form = QueryForm.CONSTRUCT
             body = result.serialize(format=fmt)
         else:
-            rfmt = _RESULTS.get(media_type)
+            rfmt = RESULT_FORMATS.get(media_type)
             if rfmt is None:
                 raise NotAcceptable("a query result cannot be written as " + media_type,
                                     supported=list(RESULT_FORMATS))
