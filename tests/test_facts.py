@@ -367,13 +367,19 @@ def test_F22_anmc21_is_a_former_association(kg_select: Select, kg_ask: Ask) -> N
 
 
 def test_F23_japan_local_government_centre_in_new_york_london_sydney(kg_select: Select) -> None:
-    rows = kg_select(q("SELECT ?office ?name WHERE { ?office a clair:OverseasOffice ; clair:localName ?name }"))
-    found = {r["office"].rsplit("/", 1)[1]: r["name"] for r in rows}
-    assert found == {
-        "new-york": "Japan Local Government Center",
+    rows = kg_select(q(
+        "SELECT ?office ?name ?g WHERE { ?office a clair:OverseasOffice . GRAPH ?g { ?office clair:localName ?name } }"
+    ))
+    article = {r["office"].rsplit("/", 1)[1]: r["name"] for r in rows if r["g"].endswith("/graph/wikipedia")}
+    # The article's words, on exactly the three offices it names.
+    assert article == {
+        "new-york": "Japan Local Government Centre",
         "london": "Japan Local Government Centre",
         "sydney": "Japan Local Government Centre",
     }
+    # New York's own US spelling, attributed to CLAIR's websites, beside the article's.
+    own = {(r["office"].rsplit("/", 1)[1], r["name"]) for r in rows if r["g"].endswith("/graph/clair-website")}
+    assert own == {("new-york", "Japan Local Government Center")}
 
 
 def test_X01_no_image_size_anywhere(kg_ask: Ask) -> None:
