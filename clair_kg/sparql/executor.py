@@ -155,6 +155,9 @@ class WorkerPool:
         self._workers: set[_Worker] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        #: queries stopped at the time limit, and workers that died mid-query (for /metrics)
+        self.stopped = 0
+        self.died = 0
 
     async def start(self) -> None:
         """Start every worker and wait until each has loaded the graph."""
@@ -222,11 +225,13 @@ class WorkerPool:
             async with asyncio.timeout_at(max(loop.time() + 0.05, deadline)):
                 payload = await worker.call(encode_job(job))
         except TimeoutError:
+            self.stopped += 1
             self._replace(worker)
             raise QueryTimeout(
                 f"the query ran longer than the {self.timeout:g} s time limit and was stopped"
             ) from None
         except (OSError, asyncio.IncompleteReadError) as exc:
+            self.died += 1
             self._replace(worker)
             raise StoreUnavailable("the query worker died while running the query") from exc
         except BaseException:  # cancelled mid-call: the worker's state is unknown

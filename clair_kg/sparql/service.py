@@ -94,6 +94,17 @@ class SparqlService:
         self._executor: Executor | None = None
         self._lock = asyncio.Lock()
 
+    def counters(self) -> dict[str, int]:
+        """Counters for /metrics: result-cache use and queries the time limit stopped."""
+        pool = self._executor if isinstance(self._executor, WorkerPool) else None
+        return {
+            "cache_hits": self.cache.hits,
+            "cache_misses": self.cache.misses,
+            "cache_entries": len(self.cache),
+            "queries_stopped": pool.stopped if pool else 0,
+            "workers_died": pool.died if pool else 0,
+        }
+
     def inspect(self, query: str) -> QueryFacts:
         """The query's facts, after the read-only and SERVICE guardrails.
 

@@ -53,6 +53,6 @@ def create_app(settings: Settings, store: Store, release: ReleaseInfo) -> FastAP
 
 def _routers() -> list[APIRouter]:
     """Feature routers, imported here so each feature stays in its own module."""
-    from . import consumers, linked_data, sparql_endpoint
+    from . import consumers, linked_data, metrics, sparql_endpoint
 
-    return [sparql_endpoint.router, linked_data.router, consumers.router]
+    return [sparql_endpoint.router, linked_data.router, consumers.router, metrics.router]
