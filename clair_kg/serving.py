@@ -18,8 +18,11 @@ __all__ = [
 ]
 
 import argparse
+import fcntl
+import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,15 +62,34 @@ def open_store(settings: Settings, nquads: bytes) -> Store:
         return remote
     if settings.store_path is not None:
         path = Path(settings.store_path)
-        if not (path.exists() and any(path.iterdir())):
-            writer = EmbeddedStore.open(path)
-            writer.load_nquads(nquads)
-            writer.inner.flush()
-            del writer
+        _ensure_disk_store(path, nquads)
         return EmbeddedStore.open_read_only(path)
     store = EmbeddedStore()
     store.load_nquads(nquads)
     return store
+
+
+def _ensure_disk_store(path: Path, nquads: bytes) -> None:
+    """Make the on-disk store at ``path`` hold exactly this release, loading it if it does not.
+
+    A marker beside the folder names the release the store holds, so a store left by an older
+    release is rebuilt rather than served under the new release's ETags. Several server processes
+    start at once: a file lock lets the first load and the others wait, then open it read-only.
+    """
+    sha = hashlib.sha256(nquads).hexdigest()
+    marker = path.with_name(path.name + ".release")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and marker.read_text().strip() == sha and path.is_dir():
+            return
+        if path.exists():
+            shutil.rmtree(path)
+        writer = EmbeddedStore.open(path)
+        writer.load_nquads(nquads)
+        writer.inner.flush()
+        del writer  # closes the store, so it can be opened read-only
+        marker.write_text(sha + "\n")
 
 
 def write_handover(settings: Settings, nquads: bytes, graphs: tuple[str, ...]) -> Path:

@@ -15,6 +15,8 @@ import pytest
 from conftest import free_port
 from test_sparql_live import LiveServer, start_server, stop_server
 
+from clair_kg.release import Release
+
 PREFIXES = "@prefix clair: <https://w3id.org/clair-kg/ontology#> .\n"
 
 
@@ -91,3 +93,38 @@ def test_two_web_processes_serve_and_leave_nothing_behind(stop_signal: signal.Si
         assert [p for p in family if _alive(p)] == []
     finally:
         stop_server(server)
+
+
+OFFICES = ("PREFIX clair: <https://w3id.org/clair-kg/ontology#> "
+           "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a clair:OverseasOffice }")
+
+
+def test_on_disk_store_serves_and_a_stale_one_is_rebuilt(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    marker = tmp_path / "store.release"
+    for attempt in ("fresh", "stale"):
+        if attempt == "stale":
+            marker.write_text("0" * 64 + "\n")  # as if an older release had been loaded
+        server = start_server("--store-path", str(store_dir), workers=2)
+        try:
+            r = httpx.get(server.sparql, params={"query": OFFICES},
+                          headers={"Accept": "application/sparql-results+json"})
+            assert r.status_code == 200, r.text
+            assert r.json()["results"]["bindings"][0]["n"]["value"] == "7"
+            assert httpx.get(server.url + "/doc/office/london.ttl").status_code == 200
+        finally:
+            stop_server(server)
+        assert store_dir.is_dir()
+        assert marker.read_text().strip() != "0" * 64
+
+
+def test_on_disk_store_is_reused_for_the_same_release(tmp_path: Path, release: Release) -> None:
+    from clair_kg.serving import _ensure_disk_store
+    from clair_kg.store import EmbeddedStore
+
+    path = tmp_path / "store"
+    _ensure_disk_store(path, release.nquads)
+    first = (tmp_path / "store.release").stat().st_mtime_ns
+    _ensure_disk_store(path, release.nquads)
+    assert (tmp_path / "store.release").stat().st_mtime_ns == first  # not reloaded
+    assert len(EmbeddedStore.open_read_only(path)) == release.info.quads
