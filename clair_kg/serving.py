@@ -8,6 +8,12 @@ uvicorn's: each child (``python -m clair_kg.serving``) binds its *own* ``SO_REUS
 socket, so the kernel spreads new connections over the processes by a hash of the client's address.
 With one shared socket (uvicorn's way) whichever process wakes first takes them, and under a burst
 of keep-alive connections one process often gets all of them while the other idles.
+
+With ``query_isolation = "restart"`` a web process evaluates queries on its own threads, and a query
+past the time limit retires the whole process (:class:`_Retirer`): it answers 503, closes its
+listening socket (new connections go to the other processes), asks the supervisor for a replacement
+(``SIGUSR1``), lets its other requests finish for :data:`_RETIRE_GRACE` seconds and exits with
+:data:`_RETIRED`. ``clair-kg serve`` then always runs the supervisor, even for one web process.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import MutableMapping
 from dataclasses import asdict, fields
@@ -49,6 +56,54 @@ _MAX_CRASHES = 5
 _CRASH_WINDOW = 60.0
 #: seconds a web process gets to finish its requests and stop its query workers on shutdown
 _GRACE = 5
+#: seconds a web process retiring after a runaway query gives its other requests, and its exit code
+_RETIRE_GRACE = 1.0
+_RETIRED = 75
+
+
+class _Retirer:
+    """Retires this web process after a runaway query (the only way to stop pyoxigraph's evaluation).
+
+    Called on the event loop by the query runner when a query overruns; see the module docstring.
+    A timer thread ends the process even if the graceful part hangs, well within limit + 2 s.
+    """
+
+    def __init__(self, parent: int) -> None:
+        self.parent = parent
+        self.server: uvicorn.Server | None = None
+        self.app: FastAPI | None = None
+        self.started = False
+
+    def __call__(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        sys.stderr.write(f"clair-kg: web process {os.getpid()} ran a query past the time limit; replacing it\n")
+        try:
+            os.kill(self.parent, signal.SIGUSR1)  # the supervisor starts the replacement now
+        except OSError:
+            pass
+        timer = threading.Timer(_RETIRE_GRACE + 0.6, os._exit, (_RETIRED,))
+        timer.daemon = True
+        timer.start()
+        server = self.server
+        if server is not None:
+            server.config.timeout_graceful_shutdown = _RETIRE_GRACE  # type: ignore[assignment]
+            for listener in getattr(server, "servers", []):
+                listener.close()  # stop accepting at once: SO_REUSEPORT sends new connections elsewhere
+            server.should_exit = True
+        import asyncio
+
+        asyncio.get_running_loop().call_later(_RETIRE_GRACE - 0.3, self._abort)
+
+    def _abort(self) -> None:
+        service = getattr(self.app.state, "sparql_service", None) if self.app is not None else None
+        if service is not None:
+            service.abort_pending()
+
+
+#: set in a supervised web process (``python -m clair_kg.serving``) before uvicorn builds the app
+_RETIRER: _Retirer | None = None
 
 
 def open_store(settings: Settings, nquads: bytes) -> Store:
@@ -150,6 +205,9 @@ def app_from_environment() -> SparqlFirst:
     app = create_app(settings, open_store(settings, nquads), info)
     # The /sparql query workers load the same hand-over file instead of a dump of the store.
     app.state.sparql_nquads = folder / "graph.nq"
+    if _RETIRER is not None:
+        _RETIRER.app = app
+        app.state.sparql_on_overrun = _RETIRER
     return SparqlFirst(app)
 
 
@@ -246,36 +304,57 @@ def reserve_port(host: str, port: int) -> socket.socket:
 def supervise(host: str, port: int, workers: int) -> int:
     """Run ``workers`` web processes on ``host:port`` until SIGTERM or SIGINT; restart any that crash.
 
-    On the signal every child gets SIGTERM (uvicorn then finishes its requests and its app's shutdown
-    stops the query workers) and, after the grace period, SIGKILL; each child also gets SIGTERM from
-    the kernel if this process dies first, so no web process outlives it.
+    A web process retiring after a runaway query sends ``SIGUSR1`` first: its replacement starts at
+    once, while it still finishes its other requests, and its exit (code ``_RETIRED``) is then not a
+    crash. On SIGTERM/SIGINT every child gets SIGTERM (uvicorn then finishes its requests and its
+    app's shutdown stops the query workers) and, after the grace period, SIGKILL; each child also
+    gets SIGTERM from the kernel if this process dies first, so no web process outlives it.
     """
     stopping = False
+    wanted = 0  # replacements asked for by retiring children, not yet started
 
     def _stop(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
 
+    def _replace(signum: int, frame: object) -> None:
+        nonlocal wanted
+        wanted += 1
+
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, _replace)
     cmd = [sys.executable, "-m", "clair_kg.serving", "--host", host, "--port", str(port), "--parent", str(os.getpid())]
     children: list[subprocess.Popen[bytes]] = []
     crashes: list[float] = []
+    spare = 0  # replacements running for children that are retiring
     status = 0
     try:
         children = [subprocess.Popen(cmd, stdin=subprocess.DEVNULL) for _ in range(workers)]
         while not stopping:
-            time.sleep(0.2)
-            for i, child in enumerate(children):
+            while wanted and not stopping:
+                wanted -= 1
+                spare += 1
+                children.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL))
+            time.sleep(0.05)
+            for child in list(children):
                 if stopping or child.poll() is None:
                     continue
-                now = time.monotonic()
-                crashes = [t for t in crashes if now - t < _CRASH_WINDOW] + [now]
-                if len(crashes) > _MAX_CRASHES:
-                    sys.stderr.write(f"clair-kg: web processes keep exiting (last code {child.returncode}); stopping\n")
-                    stopping, status = True, 1
-                    break
-                sys.stderr.write(f"clair-kg: web process {child.pid} exited with {child.returncode}; restarting\n")
-                children[i] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+                children.remove(child)
+                if child.returncode == _RETIRED:
+                    if spare > 0:
+                        spare -= 1
+                        continue
+                else:
+                    now = time.monotonic()
+                    crashes = [t for t in crashes if now - t < _CRASH_WINDOW] + [now]
+                    if len(crashes) > _MAX_CRASHES:
+                        sys.stderr.write(
+                            f"clair-kg: web processes keep exiting (last code {child.returncode}); stopping\n"
+                        )
+                        stopping, status = True, 1
+                        break
+                    sys.stderr.write(f"clair-kg: web process {child.pid} exited with {child.returncode}; restarting\n")
+                children.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL))
     finally:
         _stop_children(children)
         for sig, handler in previous.items():
@@ -309,13 +388,24 @@ def _child_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     die_with_parent(args.parent, signal.SIGTERM)
     sock = listen_socket(args.host, args.port, reuse_port=True)
-    server = uvicorn.Server(uvicorn_config(read_handover_settings()))
+    settings = read_handover_settings()
+    server = uvicorn.Server(uvicorn_config(settings))
+    retirer: _Retirer | None = None
+    if settings.query_isolation == "restart":
+        # uvicorn imports this module by name (this file runs as __main__): set it there
+        from clair_kg import serving
+
+        retirer = serving._RETIRER = _Retirer(args.parent)
+        retirer.server = server
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
+    if retirer is not None and retirer.started:
+        sys.stderr.flush()
+        os._exit(_RETIRED)  # a query thread may still be running: do not wait for it
     return 0 if server.started else 2
 
 

@@ -16,6 +16,9 @@ from typing import Any
 
 from .project import DEFAULT_BASE_IRI, default_project_root
 
+#: the values of ``Settings.query_isolation``
+QUERY_ISOLATIONS = ("restart", "process")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -45,7 +48,17 @@ class Settings:
     )
     query_workers: int = field(
         default=2,
-        metadata={"help": "Worker processes that evaluate SPARQL queries (replaced when a query overruns)."},
+        metadata={"help": "Threads (query_isolation 'restart') or worker processes ('process') per web process "
+                          "that evaluate SPARQL queries."},
+    )
+    query_isolation: str = field(
+        default="restart",
+        metadata={"help": (
+            "How `clair-kg serve` stops a query past the time limit: 'restart' evaluates queries on "
+            "query_workers threads inside each web process and, on an overrun, answers 503 and replaces "
+            "that web process (no inter-process hop per query); 'process' evaluates them in query_workers "
+            "worker processes per web process and kills the one that overruns."
+        )},
     )
     service_allowlist: tuple[str, ...] = field(
         default=(),
@@ -75,6 +88,11 @@ class Settings:
         default=("*",),
         metadata={"help": "Origins allowed by CORS (comma-separated); '*' allows any."},
     )
+
+    def __post_init__(self) -> None:
+        if self.query_isolation not in QUERY_ISOLATIONS:
+            choices = ", ".join(QUERY_ISOLATIONS)
+            raise ValueError(f"query_isolation must be one of {choices}, not {self.query_isolation!r}")
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -1,7 +1,9 @@
 """Every /sparql guardrail, against the live server (query time limit 1 s, two query workers).
 
-Time limit: a query that cannot finish is answered 503 within limit + 2 s, its worker is killed
-(the CPU goes quiet) and replaced, and the server keeps answering. SERVICE and FROM never open a
+Time limit: a query that cannot finish is answered 503 within limit + 2 s and its CPU work ends —
+with the default "restart" isolation the web process that ran it exits (within limit + 2 s) and a
+replacement takes over; with "process" isolation its query worker is killed and replaced — and the
+server keeps answering. SERVICE and FROM never open a
 connection to where the client says. Malformed, non-UTF-8, oversized and unacceptable requests are
 all 4xx, and a burst of 400 malformed requests leaves the server answering normally.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_sparql_live import QUERY_TIMEOUT, LiveServer, shared_server, stop_shared_server
+from test_sparql_live import QUERY_TIMEOUT, LiveServer, shared_server, start_server, stop_server, stop_shared_server
 
 HUGE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -29,6 +31,14 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 def server(request: pytest.FixtureRequest) -> LiveServer:
     request.addfinalizer(stop_shared_server)
     return shared_server()
+
+
+@pytest.fixture(scope="module")
+def process_server() -> LiveServer:
+    """A server with query_isolation "process" (one web process, two query worker processes)."""
+    server = start_server("--query-isolation", "process")
+    yield server
+    stop_server(server)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -54,7 +64,63 @@ def _busy_workers(pids: list[int], interval: float = 0.5) -> list[int]:
     return busy
 
 
+def _gone_by(pids: list[int], deadline: float) -> bool:
+    """Whether every process in ``pids`` has exited (or is a zombie) by ``deadline`` (monotonic)."""
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not any(alive(p) for p in pids)
+
+
 def test_a_query_over_the_time_limit_is_stopped(server: LiveServer) -> None:
+    httpx.get(server.sparql, params={"query": "ASK {}"})
+    webs_before = server.web_pids()
+    assert len(webs_before) == 1
+    started = time.monotonic()
+    response = httpx.get(server.sparql, params={"query": HUGE}, timeout=30)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert f"{QUERY_TIMEOUT:g} s" in response.json()["error"]
+    assert elapsed < QUERY_TIMEOUT + 2
+    # the web process that ran it has exited (its CPU work with it) within limit + 2 s
+    assert _gone_by(webs_before, started + QUERY_TIMEOUT + 2)
+    # a replacement takes its place, the server answers, and nothing in its process tree is busy
+    server.wait_healthy()
+    webs_after = server.web_pids()
+    assert len(webs_after) == 1 and not set(webs_after) & set(webs_before)
+    assert _busy_workers(server.tree_pids()) == []
+    ok = httpx.get(server.sparql, params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"})
+    assert ok.status_code == 200 and int(ok.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+
+
+def test_two_runaway_queries_at_once_both_stop(server: LiveServer) -> None:
+    async def run() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            return list(await asyncio.gather(*(
+                client.post(server.sparql, content=HUGE + f" # {i}",
+                            headers={"Content-Type": "application/sparql-query"}) for i in range(2)
+            )))
+
+    server.wait_healthy()
+    httpx.get(server.sparql, params={"query": "ASK {}"})
+    webs_before = server.web_pids()
+    started = time.monotonic()
+    responses = asyncio.run(run())
+    assert [r.status_code for r in responses] == [503, 503]
+    assert time.monotonic() - started < QUERY_TIMEOUT + 2
+    assert _gone_by(webs_before, started + QUERY_TIMEOUT + 2)
+    server.wait_healthy()
+    assert _busy_workers(server.tree_pids()) == []
+    assert httpx.get(server.sparql, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
+def test_a_query_over_the_time_limit_is_stopped_with_process_isolation(process_server: LiveServer) -> None:
+    server = process_server
     httpx.get(server.sparql, params={"query": "ASK {}"})
     workers_before = server.worker_pids()
     started = time.monotonic()
@@ -75,7 +141,8 @@ def test_a_query_over_the_time_limit_is_stopped(server: LiveServer) -> None:
     assert ok.status_code == 200 and int(ok.json()["results"]["bindings"][0]["n"]["value"]) > 1000
 
 
-def test_two_runaway_queries_at_once_both_stop(server: LiveServer) -> None:
+def test_two_runaway_queries_at_once_both_stop_with_process_isolation(process_server: LiveServer) -> None:
+    server = process_server
     async def run() -> list[httpx.Response]:
         async with httpx.AsyncClient(timeout=30) as client:
             return list(await asyncio.gather(*(

@@ -2,7 +2,8 @@
 
 One server per test session (started by whichever module asks first, stopped at session end):
 the real project, plus the W3C protocol test graphs added with ``--load`` as the named graphs the
-manifest names, a 1 s query time limit (so the timeout test is quick) and two query workers.
+manifest names, a 1 s query time limit (so the timeout test is quick) and two query workers, with
+the default query isolation ("restart": queries run on threads of a supervised web process).
 Other modules use it through their own session fixture calling :func:`shared_server`.
 """
 
@@ -39,7 +40,24 @@ class LiveServer:
         return self.url + "/sparql"
 
     def worker_pids(self) -> list[int]:
-        """The query worker processes of the (single) web process."""
+        """The query worker processes of the (single, unsupervised) web process ("process" isolation)."""
+        return self._children(self.proc.pid, b"clair_kg.sparql.worker")
+
+    def web_pids(self) -> list[int]:
+        """The web processes under the supervisor (live ones, not zombies)."""
+        return self._children(self.proc.pid, b"clair_kg.serving")
+
+    def tree_pids(self) -> list[int]:
+        """Every live process of the server: the supervisor and all its descendants."""
+        found, todo = [self.proc.pid], [self.proc.pid]
+        while todo:
+            children = self._children(todo.pop(), b"")
+            found += children
+            todo += children
+        return sorted(found)
+
+    @staticmethod
+    def _children(parent: int, marker: bytes) -> list[int]:
         pids = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -49,10 +67,21 @@ class LiveServer:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == self.proc.pid and b"clair_kg.sparql.worker" in cmdline:
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+            if int(ppid) == parent and state != "Z" and marker in cmdline:
                 pids.append(int(entry.name))
         return sorted(pids)
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"the server did not answer /health again:\n{self.log.read_text()[-3000:]}")
 
 
 def w3c_graphs() -> dict[str, Path]:
@@ -133,6 +162,18 @@ def test_health_and_both_endpoint_paths_answer_without_redirect(live: LiveServer
         assert response.json() == {"head": {}, "boolean": True}
 
 
-def test_query_workers_are_child_processes(live: LiveServer) -> None:
-    httpx.get(live.sparql, params={"query": "ASK { ?s ?p ?o }"})  # workers start on the first query
-    assert len(live.worker_pids()) == 2
+def test_queries_run_in_a_supervised_web_process(live: LiveServer) -> None:
+    """Default isolation ("restart"): even one web process runs under the supervisor, no query workers."""
+    httpx.get(live.sparql, params={"query": "ASK { ?s ?p ?o }"})
+    webs = live.web_pids()
+    assert len(webs) == 1
+    assert [p for p in live.tree_pids() if b"clair_kg.sparql.worker" in Path(f"/proc/{p}/cmdline").read_bytes()] == []
+
+
+def test_query_workers_are_child_processes_with_process_isolation() -> None:
+    server = start_server("--query-isolation", "process")
+    try:
+        httpx.get(server.sparql, params={"query": "ASK { ?s ?p ?o }"})  # workers start on the first query
+        assert len(server.worker_pids()) == 2
+    finally:
+        stop_server(server)

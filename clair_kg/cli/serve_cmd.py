@@ -37,6 +37,7 @@ def register(sub: Any) -> None:
     p.add_argument("--max-rows", type=int, help=docs["max_rows"])
     p.add_argument("--max-body-bytes", type=int, help=docs["max_body_bytes"])
     p.add_argument("--query-workers", type=int, help=docs["query_workers"])
+    p.add_argument("--query-isolation", choices=("restart", "process"), help=docs["query_isolation"])
     p.add_argument("--max-query-length", type=int, help=docs["max_query_length"])
     p.add_argument("--cache-size", type=int, help=docs["cache_size"])
     p.add_argument("--service-allowlist", help=docs["service_allowlist"])
@@ -87,6 +88,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_rows=args.max_rows,
         max_body_bytes=args.max_body_bytes,
         query_workers=args.query_workers,
+        query_isolation=args.query_isolation,
         max_query_length=args.max_query_length,
         cache_size=args.cache_size,
         service_allowlist=(
@@ -103,19 +105,22 @@ def run_serve(args: argparse.Namespace) -> int:
     nquads = release.nquads + extra
     graphs = tuple(sorted(set(release.info.graphs) | {s.partition("=")[2] for s in args.load}))
     folder = write_handover(settings, nquads, graphs)
+    # "restart" isolation replaces a web process after a runaway query: that needs the supervisor
+    supervised = args.workers > 1 or settings.query_isolation == "restart"
     try:
         # one process listens itself; several each bind their own socket, the parent holds the port
-        sock = listen_socket(args.host, args.port) if args.workers == 1 else reserve_port(args.host, args.port)
+        sock = listen_socket(args.host, args.port) if not supervised else reserve_port(args.host, args.port)
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise BadRequest(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
     port = sock.getsockname()[1]
     sys.stderr.write(
         f"clair-kg: {release.info.quads} quads valid; serving on http://{args.host}:{port}/ "
-        f"({args.workers} web process(es), {settings.query_workers} query worker(s) each)\n"
+        f"({args.workers} web process(es), {settings.query_workers} query "
+        f"{'thread' if settings.query_isolation == 'restart' else 'worker'}(s) each)\n"
     )
     try:
-        if args.workers > 1:
+        if supervised:
             return supervise(args.host, port, args.workers)
         server = uvicorn.Server(uvicorn_config(settings))
         server.run(sockets=[sock])

@@ -7,6 +7,13 @@ Unix socket and awaits the reply with a deadline; a worker that misses it is kil
 CPU work ends at once) and a fresh one is started in the background. The client gets
 :class:`~clair_kg.errors.QueryTimeout` (503) at the deadline, not when the query would have ended.
 
+With ``query_isolation = "restart"`` inside a supervised server process, :class:`ThreadRunner`
+evaluates queries on a few threads of the web process itself (pyoxigraph releases the GIL while it
+evaluates), with no inter-process hop per query. It cannot stop a runaway query either, so on an
+overrun it answers 503 and calls ``on_overrun``: the web process then stops accepting connections,
+lets its other requests finish for a short grace, and exits; its supervisor has already started a
+replacement (:mod:`clair_kg.serving`). The process's exit is what ends the query's CPU work.
+
 For a remote store, :class:`StoreRunner` runs the query on the store in a thread; the remote
 server does the work and the HTTP client's timeout bounds it.
 
@@ -15,7 +22,7 @@ Both executors have the same one method, ``run(job) -> Reply``, plus ``close()``
 
 from __future__ import annotations
 
-__all__ = ["Executor", "GraphSource", "StoreRunner", "WorkerPool", "graph_source_for"]
+__all__ = ["Executor", "GraphSource", "StoreRunner", "ThreadRunner", "WorkerPool", "graph_source_for"]
 
 import asyncio
 import contextlib
@@ -24,6 +31,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast
@@ -33,7 +42,7 @@ import pyoxigraph
 from ..errors import ClairKgError, QueryTimeout, StoreUnavailable
 from ..store import EmbeddedStore, Store
 from ..store.base import QueryForm
-from .evaluate import shape_solutions, shape_triples
+from .evaluate import evaluate, shape_solutions, shape_triples
 from .wire import HEADER, Job, Reply, decode_reply, encode_job, frame
 
 _START_TIMEOUT = 120.0  # seconds a new worker may take to load the graph
@@ -249,6 +258,65 @@ class WorkerPool:
         if self.source.owned and self.source.nquads is not None:
             with contextlib.suppress(OSError):
                 self.source.nquads.unlink()
+
+
+def _evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
+    try:
+        return evaluate(store, job)
+    except Exception as exc:  # noqa: BLE001 - the same answer a worker process gives
+        return Reply(500, message=f"the query failed: {type(exc).__name__}: {exc}")
+
+
+class ThreadRunner:
+    """``size`` threads of this process evaluate queries on ``store``; an overrun calls ``on_overrun``.
+
+    ``on_overrun`` must make the process go away soon (that is what stops the query); until then
+    :meth:`abort` fails the queries still waiting here with a clean 503 instead of a dropped connection.
+    """
+
+    def __init__(self, store: pyoxigraph.Store, *, size: int, timeout: float,
+                 on_overrun: Callable[[], None]) -> None:
+        self.store = store
+        self.timeout = timeout
+        self.on_overrun = on_overrun
+        self._pool = ThreadPoolExecutor(max(1, size), thread_name_prefix="clair-kg-query")
+        self._pending: set[asyncio.Future[Reply]] = set()
+        self._aborted = False
+        #: queries stopped at the time limit (for /metrics)
+        self.stopped = 0
+        self.died = 0
+
+    async def run(self, job: Job, form: QueryForm | None = None) -> Reply:
+        if self._aborted:
+            raise StoreUnavailable("this server process is restarting; try again")
+        future = asyncio.get_running_loop().run_in_executor(self._pool, _evaluate, self.store, job)
+        self._pending.add(future)
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await future
+        except TimeoutError:
+            self.stopped += 1
+            self.on_overrun()
+            raise QueryTimeout(
+                f"the query ran longer than the {self.timeout:g} s time limit and was stopped"
+            ) from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self._aborted and future.cancelled() and (task is None or task.cancelling() == 0):
+                raise StoreUnavailable("this server process is restarting; try again") from None
+            raise
+        finally:
+            self._pending.discard(future)
+
+    def abort(self) -> None:
+        """Fail every query still waiting for a thread or a result (503): the process is about to exit."""
+        self._aborted = True
+        for future in list(self._pending):
+            future.cancel()
+
+    async def close(self) -> None:
+        self.abort()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class StoreRunner:

@@ -11,14 +11,15 @@ __all__ = ["ResponseMemo", "ResultCache", "SparqlService"]
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ForbiddenOperation
 from ..settings import Settings
-from ..store import Store, looks_like_update
+from ..store import EmbeddedStore, Store, looks_like_update
 from ..store.base import DatasetSpec
 from .analysis import QueryFacts, analyse, check_services
-from .executor import Executor, StoreRunner, WorkerPool, graph_source_for
+from .executor import Executor, StoreRunner, ThreadRunner, WorkerPool, graph_source_for
 from .protocol import READ_ONLY
 from .wire import Job, Reply
 
@@ -84,10 +85,14 @@ class ResponseMemo:
 class SparqlService:
     """Answers /sparql queries for one app (one per web process)."""
 
-    def __init__(self, settings: Settings, store: Store, *, nquads: Path | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, *, nquads: Path | None = None,
+                 on_overrun: Callable[[], None] | None = None) -> None:
+        """``on_overrun``: how this web process retires itself after a runaway query. Only a
+        supervised server process has one; without it queries always run in worker processes."""
         self.settings = settings
         self.store = store
         self.nquads = nquads
+        self.on_overrun = on_overrun
         self.cache = ResultCache(settings.cache_size)
         self.responses = ResponseMemo(settings.cache_size)
         self._facts: OrderedDict[str, QueryFacts] = OrderedDict()
@@ -96,7 +101,7 @@ class SparqlService:
 
     def counters(self) -> dict[str, int]:
         """Counters for /metrics: result-cache use and queries the time limit stopped."""
-        pool = self._executor if isinstance(self._executor, WorkerPool) else None
+        pool = self._executor if isinstance(self._executor, (WorkerPool, ThreadRunner)) else None
         return {
             "cache_hits": self.cache.hits,
             "cache_misses": self.cache.misses,
@@ -130,6 +135,9 @@ class SparqlService:
 
     async def _make_executor(self) -> Executor:
         s = self.settings
+        if s.query_isolation == "restart" and self.on_overrun is not None and isinstance(self.store, EmbeddedStore):
+            return ThreadRunner(self.store.inner, size=s.query_workers, timeout=s.query_timeout,
+                                on_overrun=self.on_overrun)
         source = await asyncio.to_thread(
             graph_source_for, self.store, store_path=s.store_path, nquads=self.nquads
         )
@@ -162,6 +170,11 @@ class SparqlService:
         reply = await (await self.executor()).run(job, facts.form)
         self.cache.put(key, reply)
         return reply
+
+    def abort_pending(self) -> None:
+        """Fail the queries still running in this process with 503 (it is about to exit)."""
+        if isinstance(self._executor, ThreadRunner):
+            self._executor.abort()
 
     async def close(self) -> None:
         if self._executor is not None:

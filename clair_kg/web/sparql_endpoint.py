@@ -92,7 +92,8 @@ def _service(app: Any) -> SparqlService:
     service: SparqlService | None = getattr(app.state, "sparql_service", None)
     if service is None:
         ctx: AppContext = app.state.ctx
-        service = SparqlService(ctx.settings, ctx.store, nquads=getattr(app.state, "sparql_nquads", None))
+        service = SparqlService(ctx.settings, ctx.store, nquads=getattr(app.state, "sparql_nquads", None),
+                                on_overrun=getattr(app.state, "sparql_on_overrun", None))
         app.state.sparql_service = service
     return service
 
