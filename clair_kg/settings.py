@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import BadRequest
 from .project import DEFAULT_BASE_IRI, default_project_root
 
 #: the values of ``Settings.query_isolation``
-QUERY_ISOLATIONS = ("restart", "process")
+QUERY_ISOLATIONS = ("process", "restart")
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Settings:
                           "that evaluate SPARQL queries."},
     )
     query_isolation: str = field(
-        default="restart",
+        default="process",
         metadata={"help": (
             "How `clair-kg serve` stops a query past the time limit: 'restart' evaluates queries on "
             "query_workers threads inside each web process and, on an overrun, answers 503 and replaces "
@@ -92,7 +93,7 @@ class Settings:
     def __post_init__(self) -> None:
         if self.query_isolation not in QUERY_ISOLATIONS:
             choices = ", ".join(QUERY_ISOLATIONS)
-            raise ValueError(f"query_isolation must be one of {choices}, not {self.query_isolation!r}")
+            raise BadRequest(f"query_isolation must be one of {choices}, not {self.query_isolation!r}")
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -118,7 +119,11 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     changes: dict[str, Any] = {}
     for f in fields(Settings):
-        raw = env.get(f"CLAIR_KG_{f.name.upper()}")
+        name = f"CLAIR_KG_{f.name.upper()}"
+        raw = env.get(name)
         if raw is not None:
-            changes[f.name] = _coerce(f.type, raw)
+            try:
+                changes[f.name] = _coerce(f.type, raw)
+            except ValueError as exc:
+                raise BadRequest(f"environment variable {name}={raw!r}: {exc}") from exc
     return Settings(**changes)

@@ -83,7 +83,7 @@ def test_two_web_processes_serve_and_leave_nothing_behind(stop_signal: signal.Si
                                       headers={"Connection": "close"})
                 assert response.status_code == 200 and response.json()["boolean"] is True
         family = _descendants(server.proc.pid)
-        # default query isolation ("restart"): queries run in the web processes themselves
+        # query isolation "restart" (start_server passes it): queries run in the web processes themselves
         webs = [p for p in family if b"clair_kg.serving" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert len(webs) == 2
         server.proc.send_signal(stop_signal)

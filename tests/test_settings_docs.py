@@ -26,3 +26,14 @@ def test_environment_overrides_settings() -> None:
     assert s.max_rows == 7
     assert s.service_allowlist == ("http://a/", "http://b/")
     assert settings_from_env({}).query_timeout == Settings().query_timeout
+
+
+def test_bad_environment_values_are_clear_errors() -> None:
+    import pytest
+
+    from clair_kg.errors import BadRequest
+
+    with pytest.raises(BadRequest, match="CLAIR_KG_QUERY_TIMEOUT"):
+        settings_from_env({"CLAIR_KG_QUERY_TIMEOUT": "soon"})
+    with pytest.raises(BadRequest, match="query_isolation must be one of process, restart"):
+        settings_from_env({"CLAIR_KG_QUERY_ISOLATION": "threads"})

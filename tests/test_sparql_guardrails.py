@@ -1,7 +1,7 @@
 """Every /sparql guardrail, against the live server (query time limit 1 s, two query workers).
 
 Time limit: a query that cannot finish is answered 503 within limit + 2 s and its CPU work ends —
-with the default "restart" isolation the web process that ran it exits (within limit + 2 s) and a
+with "restart" isolation the web process that ran it exits (within limit + 2 s) and a
 replacement takes over; with "process" isolation its query worker is killed and replaced — and the
 server keeps answering. SERVICE and FROM never open a
 connection to where the client says. Malformed, non-UTF-8, oversized and unacceptable requests are
@@ -36,7 +36,7 @@ def server(request: pytest.FixtureRequest) -> LiveServer:
 @pytest.fixture(scope="module")
 def process_server() -> LiveServer:
     """A server with query_isolation "process" (one web process, two query worker processes)."""
-    server = start_server("--query-isolation", "process")
+    server = start_server(isolation="process")
     yield server
     stop_server(server)
 

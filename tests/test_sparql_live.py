@@ -3,7 +3,7 @@
 One server per test session (started by whichever module asks first, stopped at session end):
 the real project, plus the W3C protocol test graphs added with ``--load`` as the named graphs the
 manifest names, a 1 s query time limit (so the timeout test is quick) and two query workers, with
-the default query isolation ("restart": queries run on threads of a supervised web process).
+query isolation "restart" (queries run on threads of a supervised web process).
 Other modules use it through their own session fixture calling :func:`shared_server`.
 """
 
@@ -96,7 +96,8 @@ def w3c_graphs() -> dict[str, Path]:
     return graphs
 
 
-def start_server(*extra: str, workers: int = 1) -> LiveServer:
+def start_server(*extra: str, workers: int = 1, isolation: str = "restart") -> LiveServer:
+    """A live `clair-kg serve`; ``isolation`` is passed explicitly so each mode is tested whatever the default."""
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"clair-kg-test-serve-{port}.log"
     loads = [f"--load={path}={iri}" for iri, path in sorted(w3c_graphs().items())]
@@ -104,6 +105,7 @@ def start_server(*extra: str, workers: int = 1) -> LiveServer:
         sys.executable, "-c", "from clair_kg.cli import main; raise SystemExit(main())",
         "--project", str(PROJECT_ROOT), "serve", "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--query-timeout", str(QUERY_TIMEOUT), "--query-workers", "2",
+        "--query-isolation", isolation,
         *loads, *extra,
     ]
     with log.open("wb") as out:
@@ -163,7 +165,7 @@ def test_health_and_both_endpoint_paths_answer_without_redirect(live: LiveServer
 
 
 def test_queries_run_in_a_supervised_web_process(live: LiveServer) -> None:
-    """Default isolation ("restart"): even one web process runs under the supervisor, no query workers."""
+    """Isolation "restart": even one web process runs under the supervisor, no query workers."""
     httpx.get(live.sparql, params={"query": "ASK { ?s ?p ?o }"})
     webs = live.web_pids()
     assert len(webs) == 1
@@ -171,7 +173,7 @@ def test_queries_run_in_a_supervised_web_process(live: LiveServer) -> None:
 
 
 def test_query_workers_are_child_processes_with_process_isolation() -> None:
-    server = start_server("--query-isolation", "process")
+    server = start_server(isolation="process")
     try:
         httpx.get(server.sparql, params={"query": "ASK { ?s ?p ?o }"})  # workers start on the first query
         assert len(server.worker_pids()) == 2
