@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from conftest import free_port
-from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions
 
 from clair_kg.errors import BadRequest, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
 from clair_kg.release import Release
@@ -80,18 +80,10 @@ def _parsed_rows(body: bytes, media_type: str) -> Counter[str] | bool:
     return _rows([{n: s[n] for n in names if s[n] is not None} for s in parsed])
 
 
-_RDF = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/trig": RdfFormat.TRIG,
-    "application/n-quads": RdfFormat.N_QUADS,
-}
 
 
 def _parsed_triples(body: bytes, media_type: str) -> set[str]:
-    return {str(q.triple) for q in pyoxigraph.parse(body, format=_RDF[media_type])}
+    return {str(q.triple) for q in pyoxigraph.parse(body, format=GRAPH_FORMATS[media_type])}
 
 
 # --- queries both stores must answer alike ------------------------------------------------------
