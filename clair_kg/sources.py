@@ -13,13 +13,15 @@ __all__ = ["SourceFile", "SourceSet", "load_sources"]
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, URIRef
-from rdflib.compare import to_canonical_graph
+import pyoxigraph
+from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
+from .canonical import canonical_blank_nodes
 from .errors import SourceError
 from .project import Project
 
@@ -59,33 +61,24 @@ class SourceSet:
         return merged
 
     def to_nquads(self) -> bytes:
-        """The whole dataset as sorted N-Quads (deterministic: same sources, same bytes)."""
-        lines: set[str] = set()
-        for index, iri in enumerate(self.graph_iris):
-            g = _canonical_blank_nodes(self.graph(iri), prefix=f"g{index}")
-            text = g.serialize(format="nt", encoding="utf-8").decode("utf-8")
-            suffix = f" <{iri}> .\n"
-            for line in text.splitlines():
-                line = line.strip()
-                if line:
-                    lines.add(line[: -1].rstrip() + suffix)
-        return "".join(sorted(lines)).encode("utf-8")
+        """The whole dataset as sorted N-Quads (deterministic: same sources, same bytes).
 
+        Computed once: validation (check queries) and the release both need it.
+        """
+        return self._nquads
 
-def _canonical_blank_nodes(graph: Graph, *, prefix: str) -> Graph:
-    """Give blank nodes labels derived from the graph's content, not from the parse.
-
-    rdflib labels blank nodes at random, which would make every dump differ; the canonical labels
-    depend only on the triples. The prefix keeps two graphs' blank nodes apart in one N-Quads file.
-    """
-    if not any(isinstance(t, BNode) for triple in graph for t in triple):
-        return graph
-    canonical = to_canonical_graph(graph)
-    renamed = Graph()
-    for triple in canonical:
-        s, p, o = (BNode(f"{prefix}x{t}") if isinstance(t, BNode) else t for t in triple)
-        renamed.add((s, p, o))
-    return renamed
+    @cached_property
+    def _nquads(self) -> bytes:
+        quads: list[pyoxigraph.Quad] = []
+        for iri in self.graph_iris:
+            graph = pyoxigraph.NamedNode(iri)
+            text = self.graph(iri).serialize(format="nt", encoding="utf-8")
+            for parsed in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.N_TRIPLES):
+                quads.append(pyoxigraph.Quad(parsed.subject, parsed.predicate, parsed.object, graph))
+        # rdflib labels blank nodes at random; content-derived labels make the bytes reproducible.
+        body = pyoxigraph.serialize(canonical_blank_nodes(quads), format=pyoxigraph.RdfFormat.N_QUADS) or b""
+        lines = sorted(set(body.decode("utf-8").splitlines()))
+        return "".join(line + "\n" for line in lines if line).encode("utf-8")
 
 
 def _discover(project: Project) -> list[SourceFile]:
