@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..publish import build_distribution, quads_from_nquads, release_date, write_distribution
+from ..publish import quads_from_nquads, release_distribution, write_distribution
 from ..publish.diff import diff_releases, diff_to_json, diff_to_text
 from ..release import prepare_release
 from ..validate import report_to_text, report_to_turtle
@@ -51,14 +51,7 @@ def run_build(args: argparse.Namespace) -> int:
         "validation-report.ttl": ("text/turtle", report_to_turtle(release.report).encode("utf-8")),
         "validation-report.txt": ("text/plain", report_to_text(release.report).encode("utf-8")),
     }
-    dist = build_distribution(
-        quads_from_nquads(release.nquads),
-        project,
-        version=release.info.version,
-        issued=release_date(project),
-        sha256=release.info.sha256,
-        reports=reports,
-    )
+    dist = release_distribution(quads_from_nquads(release.nquads), project, release.info, reports=reports)
     write_distribution(dist, args.out)
     meta = dist.metadata
     sys.stderr.write(

@@ -12,6 +12,7 @@ from .distribution import (
     build_distribution,
     quads_from_nquads,
     quads_from_store,
+    release_distribution,
     write_distribution,
 )
 from .metadata import DatasetMetadata, dataset_metadata, release_date
@@ -25,5 +26,6 @@ __all__ = [
     "quads_from_nquads",
     "quads_from_store",
     "release_date",
+    "release_distribution",
     "write_distribution",
 ]

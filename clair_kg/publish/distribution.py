@@ -13,6 +13,7 @@ __all__ = [
     "DistFile",
     "Distribution",
     "build_distribution",
+    "release_distribution",
     "quads_from_nquads",
     "quads_from_store",
     "write_distribution",
@@ -30,8 +31,9 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse
 
 from ..project import Project
+from ..release import ReleaseInfo
 from ..store import Store
-from .metadata import DatasetMetadata, dataset_metadata
+from .metadata import DatasetMetadata, dataset_metadata, release_date
 from .rdfio import canonical_blank_nodes, deterministic_gzip, jsonld_context, serialize_dataset, serialize_graph
 from .void import FileEntry, void_triples
 
@@ -98,6 +100,24 @@ def quads_from_store(store: Store) -> list[Quad]:
         assert isinstance(g, NamedNode)
         quads.append(Quad(row["s"], row["p"], row["o"], g))  # type: ignore[arg-type]
     return quads
+
+
+def release_distribution(
+    quads: Sequence[Quad],
+    project: Project,
+    release: ReleaseInfo,
+    *,
+    reports: dict[str, tuple[str, bytes]] | None = None,
+) -> Distribution:
+    """:func:`build_distribution` for a release: its version and hash, dated by :func:`release_date`.
+
+    ``clair-kg build`` (from the N-Quads) and the server's /downloads (from its store) both call
+    this, so the two give the same files.
+    """
+    return build_distribution(
+        quads, project, version=release.version, issued=release_date(project), sha256=release.sha256,
+        reports=reports,
+    )
 
 
 def build_distribution(

@@ -34,7 +34,7 @@ from pyoxigraph import Triple
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..publish import Distribution, build_distribution, quads_from_store, release_date
+from ..publish import Distribution, quads_from_store, release_distribution
 from ..publish.rdfio import serialize_graph
 from ..publish.void import schema_org_dataset
 from .context import AppContext, get_context
@@ -192,12 +192,6 @@ def publication(request: Request) -> Publication:
 
 def _build(ctx: AppContext) -> Publication:
     project = ctx.project
-    dist = build_distribution(
-        quads_from_store(ctx.store),
-        project,
-        version=ctx.release.version,
-        issued=release_date(project),
-        sha256=ctx.release.sha256,
-    )
+    dist = release_distribution(quads_from_store(ctx.store), project, ctx.release)
     entries = [f.entry() for f in dist.files if f.name != "SHA256SUMS"]
     return Publication(dist, schema_org_dataset(dist.metadata, entries))
