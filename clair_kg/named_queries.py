@@ -30,6 +30,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
@@ -132,8 +133,11 @@ class ResultPage:
     has_next: bool
 
 
+@lru_cache(maxsize=256)
 def select_variables(text: str) -> tuple[str, ...]:
     """The projected variables of a SELECT, in order (parsed by evaluating over an empty store).
+
+    Memoised: the texts are the project's own named queries, asked for on every request.
 
     :raises SourceError: the text is not a SELECT query that parses.
     """
