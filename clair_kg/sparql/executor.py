@@ -49,6 +49,10 @@ _START_TIMEOUT = 120.0  # seconds a new worker may take to load the graph
 
 
 class Executor(Protocol):
+    #: queries stopped at the time limit, and evaluators that died mid-query (for /metrics)
+    stopped: int
+    died: int
+
     async def run(self, job: Job, form: QueryForm | None) -> Reply: ...
 
     async def close(self) -> None: ...
@@ -282,9 +286,8 @@ class ThreadRunner:
         self._pool = ThreadPoolExecutor(max(1, size), thread_name_prefix="clair-kg-query")
         self._pending: set[asyncio.Future[Reply]] = set()
         self._aborted = False
-        #: queries stopped at the time limit (for /metrics)
         self.stopped = 0
-        self.died = 0
+        self.died = 0  # threads do not die; an overrun ends the whole process instead
 
     async def run(self, job: Job, form: QueryForm | None = None) -> Reply:
         if self._aborted:
@@ -325,6 +328,8 @@ class StoreRunner:
     def __init__(self, store: Store, *, timeout: float) -> None:
         self.store = store
         self.timeout = timeout
+        self.stopped = 0
+        self.died = 0
 
     async def run(self, job: Job, form: QueryForm | None = None) -> Reply:
         pivot = "text/tab-separated-values"
@@ -338,6 +343,7 @@ class StoreRunner:
                 self.timeout,
             )
         except TimeoutError:
+            self.stopped += 1
             raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s time limit") from None
         except ClairKgError as exc:
             return Reply(exc.status, message=exc.message)

@@ -101,7 +101,7 @@ class SparqlService:
 
     def counters(self) -> dict[str, int]:
         """Counters for /metrics: result-cache use and queries the time limit stopped."""
-        pool = self._executor if isinstance(self._executor, (WorkerPool, ThreadRunner)) else None
+        pool = self._executor
         return {
             "cache_hits": self.cache.hits,
             "cache_misses": self.cache.misses,
