@@ -22,15 +22,15 @@ from urllib.parse import quote
 
 import pyoxigraph
 import pytest
+from conftest import app_for
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from clair_kg.named_queries import list_named_queries
 from clair_kg.project import Project
-from clair_kg.release import Release
+from clair_kg.publish import Distribution
 from clair_kg.settings import Settings
 from clair_kg.store import EmbeddedStore
-from clair_kg.web import create_app
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -62,9 +62,9 @@ def short(value: object) -> str:
 
 
 @pytest.fixture(scope="module")
-def hostile(settings: Settings, embedded_store: EmbeddedStore, release: Release) -> Iterator[TestClient]:
+def hostile(settings: Settings, embedded_store: EmbeddedStore, distribution: Distribution) -> Iterator[TestClient]:
     """The real app over the real store; a server error comes back as the client would see it."""
-    app = create_app(settings, embedded_store, release.info)
+    app = app_for(settings, embedded_store, distribution)
     with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as test_client:
         yield test_client
 

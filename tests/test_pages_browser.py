@@ -21,12 +21,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+from conftest import app_for
 import uvicorn
 
-from clair_kg.release import Release
+from clair_kg.publish import Distribution
 from clair_kg.settings import Settings
 from clair_kg.store import EmbeddedStore
-from clair_kg.web import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -52,9 +52,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(settings: Settings, embedded_store: EmbeddedStore, release: Release) -> Iterator[str]:
+def live_server(settings: Settings, embedded_store: EmbeddedStore, distribution: Distribution) -> Iterator[str]:
     port = free_port()
-    app = create_app(settings, embedded_store, release.info)
+    app = app_for(settings, embedded_store, distribution)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

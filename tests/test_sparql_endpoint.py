@@ -7,15 +7,15 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from conftest import app_for
 from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from clair_kg.errors import ForbiddenOperation
-from clair_kg.release import Release
+from clair_kg.publish import Distribution
 from clair_kg.settings import Settings
-from clair_kg.sparql.analysis import analyse, check_services
+from clair_kg.store.analysis import analyse, check_services
 from clair_kg.store import EmbeddedStore
-from clair_kg.web import create_app
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 PREFIXES = "PREFIX clair: <https://w3id.org/clair-kg/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
@@ -162,8 +162,8 @@ def test_browsers_get_a_query_page_with_examples(client: TestClient) -> None:
 
 
 @pytest.fixture(scope="module")
-def capped(embedded_store: EmbeddedStore, release: Release, settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings.with_overrides(max_rows=3, yasgui_url=""), embedded_store, release.info)
+def capped(embedded_store: EmbeddedStore, distribution: Distribution, settings: Settings) -> Iterator[TestClient]:
+    app = app_for(settings.with_overrides(max_rows=3, yasgui_url=""), embedded_store, distribution)
     with TestClient(app) as test_client:
         yield test_client
 

@@ -45,7 +45,7 @@ class LiveServer:
 
     def web_pids(self) -> list[int]:
         """The web processes under the supervisor (live ones, not zombies)."""
-        return self._children(self.proc.pid, b"clair_kg.serving")
+        return self._children(self.proc.pid, b"clair_kg.server.process")
 
     def tree_pids(self) -> list[int]:
         """Every live process of the server: the supervisor and all its descendants."""

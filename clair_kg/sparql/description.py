@@ -7,40 +7,24 @@ union (``sd:UnionDefaultGraph``).
 
 from __future__ import annotations
 
-__all__ = ["GRAPH_COUNTS_QUERY", "serialize_description", "service_description"]
+__all__ = ["serialize_description", "service_description"]
 
 from collections.abc import Mapping, Sequence
 
 import pyoxigraph
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from ..store.base import GRAPH_FORMATS, RESULT_FORMATS
+from ..formats import FORMAT_IRIS, GRAPH_FORMATS, RESULT_FORMATS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS = "http://www.w3.org/ns/formats/"
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 VOID = "http://rdfs.org/ns/void#"
 DCTERMS = "http://purl.org/dc/terms/"
 
-#: media type -> the W3C formats IRI naming it
-FORMAT_IRIS = {
-    "application/sparql-results+json": FORMATS + "SPARQL_Results_JSON",
-    "application/sparql-results+xml": FORMATS + "SPARQL_Results_XML",
-    "text/csv": FORMATS + "SPARQL_Results_CSV",
-    "text/tab-separated-values": FORMATS + "SPARQL_Results_TSV",
-    "text/turtle": FORMATS + "Turtle",
-    "application/n-triples": FORMATS + "N-Triples",
-    "application/ld+json": FORMATS + "JSON-LD",
-    "application/rdf+xml": FORMATS + "RDF_XML",
-    "application/trig": FORMATS + "TriG",
-    "application/n-quads": FORMATS + "N-Quads",
-}
 assert set(FORMAT_IRIS) == set(RESULT_FORMATS) | set(GRAPH_FORMATS)
 
-GRAPH_COUNTS_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-
-PREFIXES = {"sd": SD, "formats": FORMATS, "void": VOID, "dcterms": DCTERMS}
+PREFIXES = {"sd": SD, "formats": "http://www.w3.org/ns/formats/", "void": VOID, "dcterms": DCTERMS}
 
 
 def _sd(term: str) -> NamedNode:

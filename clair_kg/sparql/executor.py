@@ -42,7 +42,8 @@ import pyoxigraph
 from ..errors import ClairKgError, QueryTimeout, StoreUnavailable
 from ..store import EmbeddedStore, Store
 from ..store.base import QueryForm
-from .evaluate import evaluate, shape_solutions, shape_triples
+from ..store.results import shape_solutions, shape_triples
+from .evaluate import evaluate
 from .wire import HEADER, Job, Reply, decode_reply, encode_job, frame
 
 _START_TIMEOUT = 120.0  # seconds a new worker may take to load the graph
@@ -268,7 +269,7 @@ def _evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
     try:
         return evaluate(store, job)
     except Exception as exc:  # noqa: BLE001 - the same answer a worker process gives
-        return Reply(500, message=f"the query failed: {type(exc).__name__}: {exc}")
+        return Reply.from_error(ClairKgError(f"the query failed: {type(exc).__name__}: {exc}"))
 
 
 class ThreadRunner:
@@ -346,12 +347,17 @@ class StoreRunner:
             self.stopped += 1
             raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s time limit") from None
         except ClairKgError as exc:
-            return Reply(exc.status, message=exc.message)
+            return Reply.from_error(exc)
         if form is QueryForm.ASK:
             return Reply(200, "ASK", body=result.body)
-        if form is not None and form.returns_graph:
-            return shape_triples(result.body, job.media_type, job.max_rows)
-        return shape_solutions(result.body, job.media_type, job.max_rows)
+        try:
+            if form is not None and form.returns_graph:
+                shaped = shape_triples(result.body, job.media_type, job.max_rows)
+                return Reply(200, "CONSTRUCT", shaped.truncated, body=shaped.body)
+            shaped = shape_solutions(result.body, job.media_type, job.max_rows)
+        except ClairKgError as exc:
+            return Reply.from_error(exc)
+        return Reply(200, "SELECT", shaped.truncated, body=shaped.body)
 
     async def close(self) -> None:
         return None

@@ -11,15 +11,14 @@ DatasetSpec(default_graphs=('urn:g',), named_graphs=())
 
 from __future__ import annotations
 
-__all__ = ["QueryRequest", "READ_ONLY", "parse_query_request", "split_media_type"]
+__all__ = ["QueryRequest", "parse_query_request", "split_media_type"]
 
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from ..errors import BadRequest, ForbiddenOperation, UnsupportedMediaType
 from ..store.base import DatasetSpec
-
-READ_ONLY = "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is not accepted"
+from ..store.evaluation import READ_ONLY
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"

@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import pyoxigraph
 
+    from ..errors import ClairKgError
+    from ..store.evaluation import merged_default_graph
     from .evaluate import evaluate
 
     sock = socket.socket(fileno=args.fd)
@@ -68,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         store = pyoxigraph.Store()
         if args.nquads:
             store.bulk_load(path=args.nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+            merged_default_graph(store)  # as every store's loading does
     sock.sendall(frame(b"ready"))
     while True:
         head = _read_exact(sock, HEADER.size)
@@ -79,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             reply = evaluate(store, decode_job(payload))
         except Exception as exc:  # noqa: BLE001 - a worker must answer, whatever happened
-            reply = Reply(500, message=f"the query worker failed: {type(exc).__name__}: {exc}")
+            reply = Reply.from_error(ClairKgError(f"the query worker failed: {type(exc).__name__}: {exc}"))
         sock.sendall(frame(encode_reply(reply)))
 
 

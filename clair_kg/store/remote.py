@@ -2,7 +2,10 @@
 
 Queries go over the SPARQL Protocol on one pooled HTTP client; loading uses the Graph Store
 Protocol (``POST`` of N-Quads to the store's data endpoint, which Oxigraph server and Fuseki accept
-for a whole dataset). Bindings become an inline ``VALUES`` block built from serialized RDF terms
+for a whole dataset, then the merge of the named graphs as N-Triples into its default graph, so the
+remote default graph is the same set-merge as the embedded one). The remote server must serve its
+real default graph (``oxigraph serve`` without ``--union-default-graph``: a union there would count
+a triple once per source that states it). Bindings become an inline ``VALUES`` block built from serialized RDF terms
 (:func:`~clair_kg.store.bindings.bind_in_text`), so user input never enters query text as raw
 characters.
 """
@@ -17,9 +20,20 @@ import httpx
 import pyoxigraph
 from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 
-from ..errors import ClairKgError, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
-from .base import DEFAULT_DATASET, DatasetSpec, QueryForm, SerializedResult, Term, looks_like_update, query_form
+from ..errors import ConfigError, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
+from .analysis import looks_like_update, query_form
+from .base import (
+    DEFAULT_DATASET,
+    QUADS_IN_NAMED_GRAPHS,
+    TRIPLES_IN_DEFAULT_GRAPH,
+    DatasetSpec,
+    QueryForm,
+    Rows,
+    SerializedResult,
+    Term,
+)
 from .bindings import bind_in_text
+from .evaluation import READ_ONLY
 
 
 class RemoteStore:
@@ -53,7 +67,7 @@ class RemoteStore:
             raise StoreUnavailable(f"the SPARQL store at {self.query_url} did not answer: {exc}") from exc
         if response.status_code == 400:
             if looks_like_update(query):
-                raise ForbiddenOperation("this endpoint is read-only: SPARQL Update is not accepted")
+                raise ForbiddenOperation(READ_ONLY)
             raise QuerySyntaxError(response.text.strip() or "the store rejected the query")
         if response.status_code >= 300:
             raise StoreUnavailable(
@@ -61,13 +75,13 @@ class RemoteStore:
             )
         return response
 
-    def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> list[dict[str, Term]]:
+    def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> Rows:
         response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
         parsed = pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
         if not isinstance(parsed, QuerySolutions):
             raise QuerySyntaxError("expected a SELECT query")
         names = [v.value for v in parsed.variables]
-        rows: list[dict[str, Term]] = []
+        rows = Rows(names)
         for solution in parsed:
             rows.append({n: solution[n] for n in names if solution[n] is not None})
         return rows
@@ -97,11 +111,21 @@ class RemoteStore:
 
     def load_nquads(self, data: bytes) -> None:
         if self.data_url is None:
-            raise ClairKgError("this remote store has no Graph Store Protocol URL to load into")
+            raise ConfigError("this remote store has no Graph Store Protocol URL (remote_data_url) to load into")
+        # The merge goes in the same document as the graphs, so a blank node keeps one identity in both
+        # (a second request would get fresh blank nodes). pyoxigraph's Dataset is a set: each distinct
+        # triple once; parsing keeps blank node labels, so they match the graphs' lines.
+        merged = pyoxigraph.Dataset(
+            pyoxigraph.Quad(q.subject, q.predicate, q.object)
+            for q in pyoxigraph.parse(data, format=RdfFormat.N_QUADS)
+            if not isinstance(q.graph_name, pyoxigraph.DefaultGraph)
+        )
+        body = data + (pyoxigraph.serialize(merged, format=RdfFormat.N_QUADS) or b"")
+        self._store(self.data_url, body, "application/n-quads")
+
+    def _store(self, url: str, data: bytes, media_type: str) -> None:
         try:
-            response = self._client.post(
-                self.data_url, content=data, headers={"Content-Type": "application/n-quads"}
-            )
+            response = self._client.post(url, content=data, headers={"Content-Type": media_type})
         except httpx.HTTPError as exc:
             raise StoreUnavailable(f"the store at {self.data_url} did not answer: {exc}") from exc
         if response.status_code >= 300:
@@ -112,6 +136,12 @@ class RemoteStore:
         return [t.value for t in (r.get("g") for r in rows) if isinstance(t, pyoxigraph.NamedNode)]
 
     def __len__(self) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return self._count(QUADS_IN_NAMED_GRAPHS)
+
+    def statements(self) -> int:
+        return self._count(TRIPLES_IN_DEFAULT_GRAPH)
+
+    def _count(self, query: str) -> int:
+        rows = self.select(query)
         term = rows[0]["n"] if rows else None
         return int(term.value) if isinstance(term, pyoxigraph.Literal) else 0

@@ -34,7 +34,7 @@ def error_response(
     request: Request, status: int, message: str, extra: dict[str, object] | None = None,
     *, headers: Mapping[str, str] | None = None,
 ) -> Response:
-    headers = {**(headers or {}), "Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
+    headers = {**(headers or {}), "Cache-Control": "no-store"}
     if _wants_html(request):
         title = f"{status} — {html.escape(message.split(':')[0])}"
         page = (

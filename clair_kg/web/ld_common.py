@@ -25,19 +25,15 @@ __all__ = [
 
 import json
 import re
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
 from pyoxigraph import Triple
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..publish import Distribution, quads_from_store, release_distribution
 from ..publish.rdfio import serialize_graph
-from ..publish.void import schema_org_dataset
-from .context import AppContext, get_context
+from ..runtime import Publication
+from .context import get_context
 from .http import etag_for, not_modified, not_modified_response, standard_headers
 from .negotiate import MEDIA_EXTENSIONS, negotiate
 
@@ -162,36 +158,9 @@ def rdf_document_response(
 
 
 def etag(request: Request, *parts: str) -> str:
-    return etag_for(get_context(request).release.etag_seed, request.url.path, *parts)
-
-
-@dataclass(frozen=True)
-class Publication:
-    """Downloads and dataset description of the release this app serves."""
-
-    distribution: Distribution
-    schema_org: dict[str, Any]
-
-
-_LOCK = threading.Lock()  # guards only the one-time build below; holds no data
+    return etag_for(get_context(request).etag_seed, request.url.path, *parts)
 
 
 def publication(request: Request) -> Publication:
-    """Build (once per app, on first use) the dumps and the dataset description from the store."""
-    state = request.app.state
-    cached: Publication | None = getattr(state, "ld_publication", None)
-    if cached is not None:
-        return cached
-    with _LOCK:
-        cached = getattr(state, "ld_publication", None)
-        if cached is None:
-            cached = _build(get_context(request))
-            state.ld_publication = cached
-    return cached
-
-
-def _build(ctx: AppContext) -> Publication:
-    project = ctx.project
-    dist = release_distribution(quads_from_store(ctx.store), project, ctx.release)
-    entries = [f.entry() for f in dist.files if f.name != "SHA256SUMS"]
-    return Publication(dist, schema_org_dataset(dist.metadata, entries))
+    """The release's files and dataset description, as ``clair-kg build`` published them."""
+    return get_context(request).publication

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import NotFound
-from .http import CORS_HEADERS, not_modified, not_modified_response, standard_headers
+from .http import not_modified, not_modified_response, standard_headers
 from .ld_common import FORMAT_NAMES, content_type, etag, negotiate_doc, publication
 from .templating import pick_language, render
 
@@ -25,7 +25,7 @@ router = APIRouter(tags=["downloads"])
 
 @router.get("/downloads", include_in_schema=False)
 def downloads_redirect() -> Response:
-    return RedirectResponse("/downloads/", status_code=308, headers=dict(CORS_HEADERS))
+    return RedirectResponse("/downloads/", status_code=308, headers={})
 
 
 @router.head("/downloads/", include_in_schema=False)

@@ -20,7 +20,7 @@ from ..describe import describe, exists
 from ..project import ENTITY_PATH_PATTERN
 from ..publish.rdfio import jsonld_context
 from .context import get_context
-from .http import CORS_HEADERS, etag_for, not_modified, not_modified_response, standard_headers
+from .http import etag_for, not_modified, not_modified_response, standard_headers
 from .ld_common import (
     DOC_FORMATS,
     FORMAT_NAMES,
@@ -60,7 +60,7 @@ def dereference(kind: str, slug: str, request: Request) -> Response:
     target = f"/doc/{path}" + (f".{ext}" if ext else "")
     if request.url.query:
         target += "?" + request.url.query
-    headers = {**CORS_HEADERS, "Vary": "Accept", "Cache-Control": "public, max-age=300"}
+    headers = {"Vary": "Accept", "Cache-Control": "public, max-age=300"}
     return RedirectResponse(target, status_code=303, headers=headers)
 
 
@@ -92,7 +92,7 @@ def graph_document(name: str, request: Request) -> Response:
 @router.get("/dataset", summary="The dataset IRI: 303 to its description (the landing page)")
 def dataset(request: Request) -> Response:
     target = "/" + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(target, status_code=303, headers={**CORS_HEADERS, "Vary": "Accept"})
+    return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
 
 
 @router.get("/context.jsonld", summary="The JSON-LD @context of every JSON-LD document and dump")
@@ -150,7 +150,7 @@ def _document(request: Request, iri: str, path: str, media: str, *, explicit: bo
 
 def _not_found(request: Request, media: str, iri: str, kind: str | None) -> Response:
     message = f"no resource <{iri}> in this dataset"
-    headers = {**CORS_HEADERS, "Cache-Control": "no-store", "Vary": "Accept"}
+    headers = {"Cache-Control": "no-store", "Vary": "Accept"}
     if media != "text/html":
         if media == "application/ld+json":
             return Response(not_found_body(media, message), status_code=404, media_type="application/json",

@@ -1,9 +1,11 @@
-"""What a query asks for, read from its tokens before anything runs it.
+"""The one query analyser: what a query asks for, read from its tokens before anything runs it.
 
-pyoxigraph evaluates ``SERVICE`` by calling the named endpoint over HTTP, and it lets the
-``use_default_graph_as_union`` flag override a query's own ``FROM``. So the endpoint reads each
-query first: which services it calls (refused unless allowlisted), whether it states its own
-dataset (``FROM`` / ``FROM NAMED``), and its form (for format negotiation).
+Every caller that needs to know something about a query's text asks here: its form (for format
+negotiation and the CLI's table), whether it is a SPARQL Update (which gets "read-only", not
+"syntax error"), which services it calls (pyoxigraph evaluates ``SERVICE`` by calling the named
+endpoint over HTTP, so they are refused unless allowlisted), whether it states its own dataset
+(``FROM`` / ``FROM NAMED``), and where its comments, strings and IRIs are (:func:`mask_opaque`, so
+parameter binding never looks inside them).
 
 The scan is a small SPARQL lexer, not a regular expression over the raw text: comments, all four
 kinds of string (long strings included), IRIs, variables, prefixed names, blank node labels and
@@ -19,13 +21,14 @@ occurrence counts), so an unusual spelling errs towards refusing.
 
 from __future__ import annotations
 
-__all__ = ["QueryFacts", "analyse", "check_services"]
+__all__ = ["QueryFacts", "analyse", "check_services", "looks_like_update", "mask_opaque", "query_form"]
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import ForbiddenOperation
-from ..store.base import QueryForm
+from .base import QueryForm
 
 _NAME_START = (
     "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
@@ -66,12 +69,16 @@ class QueryFacts:
     mentions_service: bool
     #: the query has FROM or FROM NAMED (its own dataset description)
     has_dataset_clause: bool
-    #: the first keyword is an update operation (INSERT, LOAD, CLEAR, ...)
+    #: no query form, and the first keyword is an update operation (INSERT, LOAD, CLEAR, ...)
     is_update: bool
 
 
+@lru_cache(maxsize=4096)
 def analyse(text: str) -> QueryFacts:
-    """Tokenise ``text`` and report its form, SERVICE targets and dataset clauses."""
+    """Tokenise ``text`` and report its form, SERVICE targets and dataset clauses.
+
+    Memoised: the endpoint, the store and the CLI may all ask about the same text.
+    """
     prefixes: dict[str, str] = {}
     tokens: list[tuple[str, str]] = []
     rest: list[str] = []
@@ -119,8 +126,34 @@ def analyse(text: str) -> QueryFacts:
         services=tuple(services),
         mentions_service=mentions,
         has_dataset_clause=has_dataset,
-        is_update=first_keyword in _UPDATE_WORDS,
+        is_update=form is None and first_keyword in _UPDATE_WORDS,
     )
+
+
+def query_form(text: str) -> QueryForm | None:
+    """The form of a query (SELECT, ASK, CONSTRUCT, DESCRIBE); None if it has none."""
+    return analyse(text).form
+
+
+def looks_like_update(text: str) -> bool:
+    """True when ``text`` reads as a SPARQL Update request (so it gets "read-only", not "syntax")."""
+    return analyse(text).is_update
+
+
+_OPAQUE_KINDS = ("comment", "string", "iri")
+
+
+def mask_opaque(text: str) -> str:
+    """``text`` with every comment, string and IRI blanked out (same length, same offsets)."""
+    out: list[str] = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup in _OPAQUE_KINDS:
+            out.append(text[pos:match.start()])
+            out.append(" " * (match.end() - match.start()))
+            pos = match.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _service_target(tokens: list[tuple[str, str]], index: int, prefixes: dict[str, str]) -> str:
