@@ -10,12 +10,14 @@ processes, so both publish the very same bytes.
 
 from __future__ import annotations
 
-__all__ = ["Release", "prepare_release", "publish_release"]
+__all__ = ["Release", "prepare_release", "publish_release", "rebased"]
 
 from dataclasses import dataclass
 
+import pyoxigraph
+
 from .errors import ValidationFailed
-from .project import Project
+from .project import DEFAULT_BASE_IRI, Project
 from .publish import Distribution, quads_from_nquads, release_date, release_distribution
 from .published import ReleaseInfo, release_info
 from .sources import SourceSet, load_sources
@@ -46,8 +48,42 @@ def prepare_release(project: Project, *, validate: bool = True) -> Release:
             )
     else:
         report = ValidationReport(conforms=True, findings=(), triples=0, checks_run=0)
-    nquads = sources.to_nquads()
+    nquads = rebased(sources.to_nquads(), project.base_iri)
     return Release(sources, report, nquads, release_info(nquads, sources.graph_iris))
+
+
+#: the parts of the identifier space the dataset's base IRI owns (its vocabulary keeps its own IRIs)
+_REBASED = tuple(DEFAULT_BASE_IRI + part for part in ("id/", "graph/", "dataset"))
+
+
+def rebased(nquads: bytes, base_iri: str) -> bytes:
+    """``nquads`` with the curated files' identifiers moved under ``base_iri``.
+
+    The sources are written with the published base (``https://w3id.org/clair-kg/``); a deployment
+    with another ``base_iri`` serves its things, graphs and dataset under its own, so ids, documents,
+    VoID, search, reconciliation and named queries all agree. The ontology's terms keep their IRIs:
+    they name the vocabulary, not this deployment's data. Validation runs on the sources as written.
+    """
+    if base_iri == DEFAULT_BASE_IRI:
+        return nquads
+
+    def move(term: pyoxigraph.NamedNode) -> pyoxigraph.NamedNode:
+        value = term.value
+        if value.startswith(_REBASED):
+            return pyoxigraph.NamedNode(base_iri + value[len(DEFAULT_BASE_IRI):])
+        return term
+
+    quads = []
+    for q in pyoxigraph.parse(nquads, format=pyoxigraph.RdfFormat.N_QUADS):
+        s, o, g = q.subject, q.object, q.graph_name
+        quads.append(pyoxigraph.Quad(
+            move(s) if isinstance(s, pyoxigraph.NamedNode) else s,
+            move(q.predicate),
+            move(o) if isinstance(o, pyoxigraph.NamedNode) else o,
+            move(g) if isinstance(g, pyoxigraph.NamedNode) else g,
+        ))
+    body = (pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS) or b"").decode("utf-8")
+    return "".join(line + "\n" for line in sorted(set(body.splitlines())) if line).encode("utf-8")
 
 
 def publish_release(release: Release, project: Project) -> Distribution:

@@ -26,6 +26,7 @@ from clair_kg.web import create_app
 from clair_kg.web.app import FrontDoor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_BASE = Project(PROJECT_ROOT).base_iri
 
 
 @pytest.fixture(scope="session")
@@ -170,7 +171,7 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def remote_store(oxigraph_server: str, release: Release) -> Iterator[RemoteStore]:
     """The real graph in a real ``oxigraph serve``, behind :class:`RemoteStore`."""
-    store = RemoteStore(oxigraph_server + "/query", data_url=oxigraph_server + "/store")
+    store = RemoteStore(oxigraph_server + "/query", data_url=oxigraph_server + "/store", base_iri=PROJECT_BASE)
     store.load_nquads(release.nquads)
     yield store
     store.close()

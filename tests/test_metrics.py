@@ -17,7 +17,9 @@ HUGE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?
 
 
 @pytest.fixture(scope="module")
-def short_limit_client(settings: Settings, embedded_store: EmbeddedStore, distribution: Distribution) -> Iterator[TestClient]:
+def short_limit_client(
+    settings: Settings, embedded_store: EmbeddedStore, distribution: Distribution
+) -> Iterator[TestClient]:
     app = app_for(settings.with_overrides(query_timeout=1.0, query_workers=1), embedded_store, distribution)
     with TestClient(app) as client:
         yield client

@@ -21,8 +21,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-from conftest import app_for
 import uvicorn
+from conftest import app_for
 
 from clair_kg.publish import Distribution
 from clair_kg.settings import Settings

@@ -14,8 +14,8 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from clair_kg.errors import ForbiddenOperation
 from clair_kg.publish import Distribution
 from clair_kg.settings import Settings
-from clair_kg.store.analysis import analyse, check_services
 from clair_kg.store import EmbeddedStore
+from clair_kg.store.analysis import analyse, check_services
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 PREFIXES = "PREFIX clair: <https://w3id.org/clair-kg/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "

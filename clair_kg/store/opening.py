@@ -23,7 +23,8 @@ def open_store(settings: Settings, nquads: bytes) -> Store:
     """
     if settings.remote_query_url:
         remote = RemoteStore(
-            settings.remote_query_url, data_url=settings.remote_data_url, timeout=settings.query_timeout + 1
+            settings.remote_query_url, data_url=settings.remote_data_url, timeout=settings.query_timeout + 1,
+            base_iri=settings.base_iri,
         )
         if settings.remote_data_url:
             remote.load_nquads(nquads)

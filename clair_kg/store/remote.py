@@ -43,9 +43,13 @@ class RemoteStore:
     Protocol endpoint used by :meth:`load_nquads` (``http://host:7878/store``).
     """
 
-    def __init__(self, query_url: str, *, data_url: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, query_url: str, *, data_url: str | None = None, timeout: float = 30.0,
+                 base_iri: str | None = None) -> None:
         self.query_url = query_url
         self.data_url = data_url
+        # Relative IRIs in queries resolve against the dataset's base, as on the embedded store: a
+        # BASE before the query's own prologue (a BASE of the query's own still wins).
+        self._prologue = f"BASE <{base_iri}>\n" if base_iri else ""
         self._client = httpx.Client(timeout=timeout, headers={"User-Agent": "clair-kg"})
 
     def close(self) -> None:
@@ -60,7 +64,7 @@ class RemoteStore:
             response = self._client.post(
                 self.query_url,
                 params=params,
-                content=query.encode("utf-8"),
+                content=(self._prologue + query).encode("utf-8"),
                 headers={"Content-Type": "application/sparql-query", "Accept": accept},
             )
         except httpx.HTTPError as exc:
