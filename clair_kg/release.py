@@ -40,6 +40,9 @@ def prepare_release(project: Project, *, validate: bool = True) -> Release:
     :raises ValidationFailed: the data violates a shape or check (``exc.report`` says where).
     """
     sources = load_sources(project)
+    # Before validating: pyshacl adds RDFS/OWL axioms to the graphs it is given (two triples in the
+    # shapes graph), and they must not be published. The N-Quads are computed once and kept.
+    sources.to_nquads()
     if validate:
         report = validate_sources(sources)
         if not report.conforms:

@@ -175,3 +175,10 @@ def remote_store(oxigraph_server: str, release: Release) -> Iterator[RemoteStore
     store.load_nquads(release.nquads)
     yield store
     store.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the shared live server, whichever module started it (no process outlives the suite)."""
+    live = sys.modules.get("test_sparql_live")
+    if live is not None:
+        live.stop_shared_server()

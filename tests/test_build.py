@@ -157,3 +157,39 @@ def test_build_replaces_an_old_release(tmp_path: Path, project_root: Path) -> No
     names = {p.name for p in out.iterdir()}
     assert "stale.txt" not in names and EXPECTED <= names
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "project"]
+
+
+def test_one_count_of_the_graph(built: tuple[Path, Path], client) -> None:  # type: ignore[no-untyped-def]
+    """COUNT(*) over the default graph = VoID void:triples = distinct triples of the N-Triples dump."""
+    nt = {line for line in (built[0] / "clair-kg.nt").read_text().splitlines() if line}
+    void = Graph().parse(built[0] / "void.ttl", format="turtle")
+    described = int(void.value(URIRef(BASE + "dataset"), URIRef(VOID + "triples")))
+    r = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    counted = int(r.json()["results"]["bindings"][0]["n"]["value"])
+    assert counted == described == len(nt)
+    quads = len((built[0] / "clair-kg.nq").read_text().splitlines())
+    assert quads > counted  # some triples are stated by more than one source: the merge counts them once
+
+
+@pytest.mark.live
+def test_serve_publishes_the_files_build_writes(built: tuple[Path, Path]) -> None:
+    """`clair-kg serve` publishes once, through the same code as `clair-kg build`: the same bytes."""
+    import httpx
+    from test_sparql_live import shared_server
+
+    server = shared_server()
+    sums = httpx.get(server.url + "/downloads/SHA256SUMS")
+    assert sums.status_code == 200
+    assert sums.content == (built[0] / "SHA256SUMS").read_bytes()
+    report = httpx.get(server.url + "/downloads/validation-report.txt")
+    assert report.content == (built[0] / "validation-report.txt").read_bytes()
+
+
+def test_validation_adds_nothing_to_the_release(project_root: Path) -> None:
+    """pyshacl writes axioms into the graphs it validates; the release must be the sources as written."""
+    from clair_kg.project import Project
+    from clair_kg.release import prepare_release
+
+    project = Project(project_root)
+    assert prepare_release(project, validate=True).nquads == prepare_release(project, validate=False).nquads
