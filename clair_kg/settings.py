@@ -34,7 +34,9 @@ class Settings:
     )
     base_iri: str = field(
         default=DEFAULT_BASE_IRI,
-        metadata={"help": "Base IRI of the dataset; the server answers its /id/ paths on any host."},
+        metadata={"help": "Base IRI of the dataset: its things, graphs and dataset IRIs are {base}id/…, {base}graph/…, "
+                          "{base}dataset (the curated files' https://w3id.org/clair-kg/ ones are moved under it); "
+                          "the server answers its /id/ paths on any host."},
     )
     query_timeout: float = field(
         default=10.0,
@@ -92,7 +94,9 @@ class Settings:
     )
     cors_origins: tuple[str, ...] = field(
         default=("*",),
-        metadata={"help": "Origins allowed by CORS (comma-separated); '*' allows any."},
+        metadata={"help": "Origins whose pages may read responses (CORS, comma-separated); '*' allows any. An origin "
+                          "on the list gets itself echoed with Vary: Origin, any other gets no "
+                          "Access-Control-Allow-Origin; every route and error follows it."},
     )
 
     def __post_init__(self) -> None:
