@@ -18,7 +18,7 @@ written for the person who has to fix the input::
     ├── URITooLong                   414: query string over the configured cap
     ├── UnsupportedMediaType         415: POST body of a media type we do not read
     ├── QueryTimeout                 503: the query ran past the time limit and was stopped
-    └── StoreUnavailable             502: the remote store did not answer
+    └── StoreUnavailable             503: the store did not answer, or answered garbage (with Retry-After)
 
 Errors cross the boundary to a query worker process by class name (:func:`error_named`), so the web
 process raises the very class the worker raised, message included.
@@ -135,7 +135,7 @@ class QueryTimeout(ClairKgError):
 
 
 class StoreUnavailable(ClairKgError):
-    status = 502
+    status = 503
 
 
 #: the errors a query evaluation may raise, by name: what crosses the worker boundary

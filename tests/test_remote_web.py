@@ -61,15 +61,16 @@ def test_linked_data_search_and_named_queries(remote_client: TestClient) -> None
     assert len({b["office"]["value"] for b in r.json()["results"]["bindings"]}) == 7
 
 
-def test_dead_remote_store_is_502_not_500(settings: Settings, distribution: Distribution) -> None:
+def test_dead_remote_store_is_503_with_retry_after(settings: Settings, distribution: Distribution) -> None:
     port = free_port()  # nothing listens here
     dead = RemoteStore(f"http://127.0.0.1:{port}/query", timeout=2)
     app = app_for(settings, dead, distribution)
     with TestClient(app) as client:
         r = client.get("/sparql", params={"query": OFFICES})
-        assert r.status_code in (502, 503), r.text
+        assert r.status_code == 503 and r.headers["retry-after"], r.text
         assert "Traceback" not in r.text
-        assert client.get("/search", params={"q": "London"}).status_code == 502
-        assert client.get("/doc/office/london.ttl").status_code == 502
-        assert client.get("/health").status_code == 200
+        assert client.get("/search", params={"q": "London"}).status_code == 503
+        assert client.get("/doc/office/london.ttl").status_code == 503
+        health = client.get("/health")
+        assert health.status_code == 503 and health.json()["status"] == "store unavailable"
     dead.close()

@@ -357,6 +357,8 @@ class StoreRunner:
             shaped = shape_solutions(result.body, job.media_type, job.max_rows)
         except ClairKgError as exc:
             return Reply.from_error(exc)
+        except (SyntaxError, ValueError) as exc:  # the store's answer is not what it was asked for
+            return Reply.from_error(StoreUnavailable(f"the store answered something that is not a result: {exc}"))
         return Reply(200, "SELECT", shaped.truncated, body=shaped.body)
 
     async def close(self) -> None:

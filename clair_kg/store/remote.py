@@ -81,7 +81,7 @@ class RemoteStore:
 
     def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> Rows:
         response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
-        parsed = pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        parsed = self._results(response)
         if not isinstance(parsed, QuerySolutions):
             raise QuerySyntaxError("expected a SELECT query")
         names = [v.value for v in parsed.variables]
@@ -92,14 +92,25 @@ class RemoteStore:
 
     def ask(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> bool:
         response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
-        parsed = pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        parsed = self._results(response)
         if not isinstance(parsed, QueryBoolean):
             raise QuerySyntaxError("expected an ASK query")
         return bool(parsed)
 
     def construct(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> list[pyoxigraph.Triple]:
         response = self._post(bind_in_text(query, bindings), accept="application/n-triples")
-        return [q.triple for q in pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES)]
+        try:
+            return [q.triple for q in pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES)]
+        except (SyntaxError, ValueError) as exc:
+            raise StoreUnavailable(f"the SPARQL store at {self.query_url} answered something that is not "
+                                   f"N-Triples: {exc}") from exc
+
+    def _results(self, response: httpx.Response) -> QuerySolutions | QueryBoolean:
+        try:
+            return pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        except (SyntaxError, ValueError) as exc:
+            raise StoreUnavailable(f"the SPARQL store at {self.query_url} answered something that is not "
+                                   f"SPARQL results: {exc}") from exc
 
     def execute(
         self,
@@ -113,7 +124,12 @@ class RemoteStore:
         form = query_form(query) or QueryForm.SELECT
         return SerializedResult(form=form, media_type=media_type, body=response.content)
 
-    def load_nquads(self, data: bytes) -> None:
+    def load_nquads(self, data: bytes, *, replace: bool = False) -> None:
+        """Add ``data`` (and its merge) to the remote dataset; with ``replace``, make it the whole dataset.
+
+        Replacing is one Graph Store Protocol ``PUT`` of the dataset, which the store applies in one
+        transaction (Oxigraph server does): a failure part-way leaves the previous content queryable.
+        """
         if self.data_url is None:
             raise ConfigError("this remote store has no Graph Store Protocol URL (remote_data_url) to load into")
         # The merge goes in the same document as the graphs, so a blank node keeps one identity in both
@@ -125,11 +141,12 @@ class RemoteStore:
             if not isinstance(q.graph_name, pyoxigraph.DefaultGraph)
         )
         body = data + (pyoxigraph.serialize(merged, format=RdfFormat.N_QUADS) or b"")
-        self._store(self.data_url, body, "application/n-quads")
+        self._store(self.data_url, body, "application/n-quads", replace=replace)
 
-    def _store(self, url: str, data: bytes, media_type: str) -> None:
+    def _store(self, url: str, data: bytes, media_type: str, *, replace: bool = False) -> None:
         try:
-            response = self._client.post(url, content=data, headers={"Content-Type": media_type})
+            response = self._client.request("PUT" if replace else "POST", url, content=data,
+                                            headers={"Content-Type": media_type})
         except httpx.HTTPError as exc:
             raise StoreUnavailable(f"the store at {self.data_url} did not answer: {exc}") from exc
         if response.status_code >= 300:

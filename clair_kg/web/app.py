@@ -25,9 +25,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .. import __version__
+from ..errors import ClairKgError
 from ..runtime import Runtime
 from .context import get_context
-from .errors import install_error_handlers
+from .errors import RETRY_AFTER, install_error_handlers
 from .sparql_endpoint import SPARQL_PATHS, TRUNCATED_HEADER, SparqlEndpoint
 
 Scope = MutableMapping[str, Any]
@@ -64,13 +65,17 @@ def create_app(runtime: Runtime) -> FrontDoor:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
-    @app.get("/health", tags=["service"], summary="Liveness: 200 once the graph is loaded")
+    @app.get("/health", tags=["service"], summary="200 while the graph can be queried; 503 when the store is down")
     def health(request: Request) -> JSONResponse:
         ctx = get_context(request)
-        return JSONResponse(
-            {"status": "ok", "release": ctx.release.sha256[:12], "quads": ctx.release.quads},
-            headers={"Cache-Control": "no-store"},
-        )
+        body: dict[str, object] = {"status": "ok", "release": ctx.release.sha256[:12], "quads": ctx.release.quads}
+        try:
+            ctx.store.ask("ASK { }")  # a remote store may be down; an embedded one answers at once
+        except ClairKgError as exc:
+            body.update(status="store unavailable", error=exc.message)
+            return JSONResponse(body, status_code=503,
+                                headers={"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER)})
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     for router in _routers():
         app.include_router(router)

@@ -7,7 +7,7 @@ is a bug: it is logged with its traceback and the client gets a plain 500 withou
 
 from __future__ import annotations
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = ["RETRY_AFTER", "error_response", "install_error_handlers"]
 
 import html
 import json
@@ -24,6 +24,9 @@ from ..errors import ClairKgError
 
 log = logging.getLogger("clair_kg.web")
 
+#: seconds a client is asked to wait before retrying a 503
+RETRY_AFTER = 5
+
 
 def _wants_html(request: Request) -> bool:
     accept = request.headers.get("accept", "")
@@ -35,6 +38,8 @@ def error_response(
     *, headers: Mapping[str, str] | None = None,
 ) -> Response:
     headers = {**(headers or {}), "Cache-Control": "no-store"}
+    if status == 503:  # the store or the query workers are busy or down: say when to come back
+        headers.setdefault("Retry-After", str(RETRY_AFTER))
     if _wants_html(request):
         title = f"{status} — {html.escape(message.split(':')[0])}"
         page = (
