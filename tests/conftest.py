@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -173,6 +175,118 @@ def remote_store(oxigraph_server: str, release: Release) -> Iterator[RemoteStore
     """The real graph in a real ``oxigraph serve``, behind :class:`RemoteStore`."""
     store = RemoteStore(oxigraph_server + "/query", data_url=oxigraph_server + "/store", base_iri=PROJECT_BASE)
     store.load_nquads(release.nquads)
+    yield store
+    store.close()
+
+
+# --- Virtuoso: a second real triplestore ------------------------------------------------------------
+# A private instance per session (Debian's virtuoso-opensource, installed by `make system-deps`): its own
+# virtuoso.ini, database and logs in a tmp folder, both ports free ones on 127.0.0.1, a fresh dba
+# password; never the system instance. Started on first use, stopped (and waited for) at session end.
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+Striping = 0
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+MaxClientConnections = 8
+CheckpointInterval = 0
+CaseMode = 2
+DirsAllowed = {dir}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+ThreadsPerQuery = 2
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {dir}
+MaxClientConnections = 8
+ServerThreads = 8
+Charset = UTF-8
+EnabledGzipContent = 0
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 60
+"""
+
+
+@dataclass(frozen=True)
+class VirtuosoServer:
+    base: str
+    password: str
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/sparql"
+
+    @property
+    def data_url(self) -> str:
+        """The authenticated Graph Store endpoint, credentials in the URL (digest auth)."""
+        return self.base.replace("http://", f"http://dba:{self.password}@") + "/sparql-graph-crud-auth"
+
+
+@contextmanager
+def virtuoso_serve(folder: Path) -> Iterator[VirtuosoServer]:
+    """Run a private ``virtuoso-t`` on free loopback ports with its files in ``folder``."""
+    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        pytest.fail("Virtuoso is missing: run `make system-deps` (Debian's virtuoso-opensource)")
+    sql_port, http_port = free_port(), free_port()
+    ini = folder / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(dir=folder, sql_port=sql_port, http_port=http_port), encoding="utf-8")
+    base = f"http://127.0.0.1:{http_port}"
+    log = folder / "virtuoso.log"
+    with (folder / "stdout.log").open("wb") as out:
+        proc = subprocess.Popen([binary, "-f", "-c", str(ini)], cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120  # a fresh database builds its system tables first (~10-20 s)
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"virtuoso-t exited with {proc.returncode}; see {log}")
+            try:
+                if httpx.get(base + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"Virtuoso did not answer within 120 s; see {log}")
+            time.sleep(0.2)
+        # a new database's dba password is "dba": change it (a letter first, or isql reads a number)
+        password = "kg" + secrets.token_hex(12)
+        subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba", f"EXEC=SET PASSWORD dba {password};"],
+                       check=True, capture_output=True, timeout=30)
+        yield VirtuosoServer(base, password)
+    finally:
+        proc.terminate()  # Virtuoso checkpoints and exits on SIGTERM
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    with virtuoso_serve(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_store(virtuoso_server: VirtuosoServer, release: Release) -> Iterator[RemoteStore]:
+    """The real graph in a real Virtuoso, behind :class:`RemoteStore` (its dialect found by probing)."""
+    store = RemoteStore(virtuoso_server.query_url, data_url=virtuoso_server.data_url, base_iri=PROJECT_BASE)
+    store.load_nquads(release.nquads, replace=True)
     yield store
     store.close()
 

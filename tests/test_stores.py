@@ -40,16 +40,21 @@ HOSTILE = '" } ; DROP ALL ; #'
 # --- the two stores ---------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["embedded", "remote"])
+#: each store under test and its fixture: a remote store over oxigraph serve, and over Virtuoso
+STORES = {"embedded": "embedded_store", "remote": "remote_store", "virtuoso": "virtuoso_store"}
+
+
+@pytest.fixture(params=sorted(STORES))
 def store(request: pytest.FixtureRequest) -> Store:
-    fixture = "embedded_store" if request.param == "embedded" else "remote_store"
-    result: Store = request.getfixturevalue(fixture)
+    result: Store = request.getfixturevalue(STORES[request.param])
     return result
 
 
-@pytest.fixture(scope="session")
-def both(embedded_store: EmbeddedStore, remote_store: RemoteStore) -> tuple[Store, Store]:
-    return embedded_store, remote_store
+@pytest.fixture(params=["remote", "virtuoso"])
+def both(request: pytest.FixtureRequest, embedded_store: EmbeddedStore) -> tuple[Store, Store]:
+    """The embedded store and one remote store, to compare their answers."""
+    remote: Store = request.getfixturevalue(STORES[request.param])
+    return embedded_store, remote
 
 
 # --- helpers ------------------------------------------------------------------------------------

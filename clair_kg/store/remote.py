@@ -1,4 +1,4 @@
-"""The remote store: any SPARQL 1.1 Protocol endpoint (Oxigraph server, Fuseki, QLever, ...).
+"""The remote store: any SPARQL 1.1 Protocol endpoint (Oxigraph server, Fuseki, Virtuoso, ...).
 
 Queries go over the SPARQL Protocol on one pooled HTTP client; loading uses the Graph Store
 Protocol (``POST`` of N-Quads to the store's data endpoint, which Oxigraph server and Fuseki accept
@@ -8,6 +8,10 @@ real default graph (``oxigraph serve`` without ``--union-default-graph``: a unio
 a triple once per source that states it). Bindings become an inline ``VALUES`` block built from serialized RDF terms
 (:func:`~clair_kg.store.bindings.bind_in_text`), so user input never enters query text as raw
 characters.
+
+Where a server differs from the standard (Virtuoso: its default graph, Graph Store path, result
+formats, blank nodes, errors) a :mod:`~clair_kg.store.dialects` object chosen by probing the server
+handles it, so callers see the same store whichever server is behind it.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ import httpx
 import pyoxigraph
 from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 
-from ..errors import ConfigError, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
-from .analysis import looks_like_update, query_form
+from ..errors import ConfigError, QuerySyntaxError, StoreUnavailable
+from .analysis import query_form
 from .base import (
     DEFAULT_DATASET,
     QUADS_IN_NAMED_GRAPHS,
@@ -32,25 +36,49 @@ from .base import (
     SerializedResult,
     Term,
 )
-from .bindings import bind_in_text
-from .evaluation import READ_ONLY
+from .dialects import Dialect, Virtuoso, detect
 
 
 class RemoteStore:
     """A :class:`~clair_kg.store.base.Store` over the SPARQL Protocol.
 
     ``query_url`` is the endpoint (``http://host:7878/query``); ``data_url`` the Graph Store
-    Protocol endpoint used by :meth:`load_nquads` (``http://host:7878/store``).
+    Protocol endpoint used by :meth:`load_nquads` (``http://host:7878/store``; for Virtuoso
+    ``http://dba:PASSWORD@host:8890/sparql-graph-crud-auth``, its credentials used for digest auth).
+    ``dialect`` is found by asking the server once, on first use, unless given.
     """
 
     def __init__(self, query_url: str, *, data_url: str | None = None, timeout: float = 30.0,
-                 base_iri: str | None = None) -> None:
+                 base_iri: str | None = None, dialect: Dialect | None = None) -> None:
         self.query_url = query_url
         self.data_url = data_url
         # Relative IRIs in queries resolve against the dataset's base, as on the embedded store: a
         # BASE before the query's own prologue (a BASE of the query's own still wins).
-        self._prologue = f"BASE <{base_iri}>\n" if base_iri else ""
+        self._base = f"BASE <{base_iri}>\n" if base_iri else ""
         self._client = httpx.Client(timeout=timeout, headers={"User-Agent": "clair-kg"})
+        self._dialect = dialect
+        #: the source graphs a Virtuoso store holds (read once; loading sets it)
+        self._sources: tuple[str, ...] | None = None
+
+    @property
+    def dialect(self) -> Dialect:
+        """The server's dialect; probed on first use (again after a failed probe: the server may be down)."""
+        if self._dialect is None:
+            self._dialect = detect(self._client, self.query_url)
+        return self._dialect
+
+    def _source_graphs(self) -> tuple[str, ...]:
+        if self._sources is None:
+            self._sources = self._read_source_graphs()
+        return self._sources
+
+    def _read_source_graphs(self) -> tuple[str, ...]:
+        """The source graphs as the list written at load names them (Virtuoso)."""
+        text, dataset = Virtuoso.sources_query()
+        parsed = self._results(self._send(text, accept="application/sparql-results+json", dataset=dataset))
+        if not isinstance(parsed, QuerySolutions):
+            raise StoreUnavailable("the store's list of source graphs is not a SELECT result")
+        return tuple(t.value for t in (s["g"] for s in parsed) if isinstance(t, pyoxigraph.NamedNode))
 
     def close(self) -> None:
         self._client.close()
@@ -58,29 +86,23 @@ class RemoteStore:
     def _post(
         self, query: str, *, accept: str, dataset: DatasetSpec = DEFAULT_DATASET
     ) -> httpx.Response:
-        params = httpx.QueryParams([("default-graph-uri", g) for g in dataset.default_graphs])
-        params = params.merge([("named-graph-uri", g) for g in dataset.named_graphs])
+        self.dialect.check(query)
+        return self._send(query, accept=accept, dataset=dataset)
+
+    def _send(self, query: str, *, accept: str, dataset: DatasetSpec) -> httpx.Response:
+        dialect = self.dialect
+        params = dialect.dataset_params(query, dataset, self._source_graphs)
         try:
-            response = self._client.post(
-                self.query_url,
-                params=params,
-                content=(self._prologue + query).encode("utf-8"),
-                headers={"Content-Type": "application/sparql-query", "Accept": accept},
-            )
+            response = dialect.send(self._client, self.query_url, dialect.prologue + self._base + query, params,
+                                    accept)
         except httpx.HTTPError as exc:
             raise StoreUnavailable(f"the SPARQL store at {self.query_url} did not answer: {exc}") from exc
-        if response.status_code == 400:
-            if looks_like_update(query):
-                raise ForbiddenOperation(READ_ONLY)
-            raise QuerySyntaxError(response.text.strip() or "the store rejected the query")
         if response.status_code >= 300:
-            raise StoreUnavailable(
-                f"the SPARQL store answered {response.status_code}: {response.text.strip()[:300]}"
-            )
+            raise dialect.error(query, response)
         return response
 
     def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> Rows:
-        response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
+        response = self._post(self.dialect.bind(query, bindings), accept="application/sparql-results+json")
         parsed = self._results(response)
         if not isinstance(parsed, QuerySolutions):
             raise QuerySyntaxError("expected a SELECT query")
@@ -91,14 +113,14 @@ class RemoteStore:
         return rows
 
     def ask(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> bool:
-        response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
+        response = self._post(self.dialect.bind(query, bindings), accept="application/sparql-results+json")
         parsed = self._results(response)
         if not isinstance(parsed, QueryBoolean):
             raise QuerySyntaxError("expected an ASK query")
         return bool(parsed)
 
     def construct(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> list[pyoxigraph.Triple]:
-        response = self._post(bind_in_text(query, bindings), accept="application/n-triples")
+        response = self._post(self.dialect.bind(query, bindings), accept="application/n-triples")
         try:
             return [q.triple for q in pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES)]
         except (SyntaxError, ValueError) as exc:
@@ -107,7 +129,8 @@ class RemoteStore:
 
     def _results(self, response: httpx.Response) -> QuerySolutions | QueryBoolean:
         try:
-            return pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+            return pyoxigraph.parse_query_results(self.dialect.results_body(response.content),
+                                                  format=QueryResultsFormat.JSON)
         except (SyntaxError, ValueError) as exc:
             raise StoreUnavailable(f"the SPARQL store at {self.query_url} answered something that is not "
                                    f"SPARQL results: {exc}") from exc
@@ -120,9 +143,12 @@ class RemoteStore:
         dataset: DatasetSpec = DEFAULT_DATASET,
         bindings: Mapping[str, Term] | None = None,
     ) -> SerializedResult:
-        response = self._post(bind_in_text(query, bindings), accept=media_type, dataset=dataset)
-        form = query_form(query) or QueryForm.SELECT
-        return SerializedResult(form=form, media_type=media_type, body=response.content)
+        form = query_form(query)
+        dialect = self.dialect
+        response = self._post(self.dialect.bind(query, bindings), accept=dialect.wire_type(form, media_type),
+                              dataset=dataset)
+        body = dialect.reshape(response.content, form, media_type)
+        return SerializedResult(form=form or QueryForm.SELECT, media_type=media_type, body=body)
 
     def load_nquads(self, data: bytes, *, replace: bool = False) -> None:
         """Add ``data`` (and its merge) to the remote dataset; with ``replace``, make it the whole dataset.
@@ -132,6 +158,12 @@ class RemoteStore:
         """
         if self.data_url is None:
             raise ConfigError("this remote store has no Graph Store Protocol URL (remote_data_url) to load into")
+        dialect = self.dialect
+        if isinstance(dialect, Virtuoso):
+            previous = self._source_graphs()
+            self._sources = None  # read again after loading, whatever happens
+            dialect.load(self._client, self.data_url, data, replace=replace, previous=previous)
+            return
         # The merge goes in the same document as the graphs, so a blank node keeps one identity in both
         # (a second request would get fresh blank nodes). pyoxigraph's Dataset is a set: each distinct
         # triple once; parsing keeps blank node labels, so they match the graphs' lines.
@@ -153,6 +185,8 @@ class RemoteStore:
             raise StoreUnavailable(f"loading failed with {response.status_code}: {response.text[:300]}")
 
     def graphs(self) -> Sequence[str]:
+        if isinstance(self.dialect, Virtuoso):  # it never matches an empty GRAPH ?g { } pattern
+            return sorted(self._read_source_graphs())
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } } ORDER BY ?g")
         return [t.value for t in (r.get("g") for r in rows) if isinstance(t, pyoxigraph.NamedNode)]
 
