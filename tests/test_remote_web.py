@@ -1,4 +1,4 @@
-"""The whole web tier over a RemoteStore backed by a real ``oxigraph serve``.
+"""The whole web tier over a RemoteStore backed by a real ``oxigraph serve``, and by a real Virtuoso.
 
 The store is injected into the same app factory as in production; nothing here is mocked. This is
 the path users take when they outgrow one machine: the web tier is stateless, the store is theirs.
@@ -21,9 +21,12 @@ OFFICES = """PREFIX clair: <https://w3id.org/clair-kg/ontology#>
 SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a clair:OverseasOffice }"""
 
 
-@pytest.fixture(scope="module")
-def remote_client(settings: Settings, remote_store: RemoteStore, distribution: Distribution) -> Iterator[TestClient]:
-    app = app_for(settings, remote_store, distribution)
+@pytest.fixture(scope="module", params=["remote_store", "virtuoso_store"], ids=["oxigraph", "virtuoso"])
+def remote_client(
+    request: pytest.FixtureRequest, settings: Settings, distribution: Distribution
+) -> Iterator[TestClient]:
+    store: RemoteStore = request.getfixturevalue(request.param)
+    app = app_for(settings, store, distribution)
     with TestClient(app) as client:
         yield client
 
