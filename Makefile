@@ -16,12 +16,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Headless Chromium (Debian's package) and a Japanese font for the page tests and screenshots;
-# installed only when missing.
+# Headless Chromium (Debian's package) and a Japanese font for the page tests and screenshots, and
+# Virtuoso (Debian's virtuoso-opensource) for the second-triplestore tests; each installed only when missing.
+# Virtuoso's package asks for a DBA password: it is preseeded, so the install never waits for input. The
+# tests never use the system instance (they start a private one on loopback with its own database and
+# password); if the package's own start left the system daemon running, it is stopped again.
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! test -d /usr/share/fonts/opentype/ipafont-gothic; then \
 	  echo "installing Debian chromium and fonts-ipafont-gothic for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; \
+	fi
+	@if ! command -v virtuoso-t >/dev/null 2>&1 || ! command -v isql-vt >/dev/null 2>&1; then \
+	  echo "installing Debian virtuoso-opensource for the Virtuoso store tests"; \
+	  pw="$${VIRTUOSO_DBA_PASSWORD:-kg$$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')}"; \
+	  printf '%s\n' \
+	    "virtuoso-opensource-7 virtuoso-opensource-7/dba-password password $$pw" \
+	    "virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password $$pw" \
+	    | debconf-set-selections; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
+	  if [ -x /etc/init.d/virtuoso-opensource-7 ]; then /etc/init.d/virtuoso-opensource-7 stop >/dev/null 2>&1 || true; fi; \
 	fi
 
 serve: setup
