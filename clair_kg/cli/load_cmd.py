@@ -42,8 +42,10 @@ def run_load(args: argparse.Namespace) -> int:
         store.load_nquads(release.nquads, replace=True)
         quads, statements = len(store), store.statements()
     except StoreUnavailable as exc:
-        raise StoreUnavailable(f"{exc.message}\nThe store still holds what it held before (the upload replaces "
-                               f"the dataset in one transaction). When it answers again, run: {again}") from exc
+        held = ("The store still holds what it held before (the upload replaces the dataset in one transaction)."
+                if store.replace_is_atomic else
+                "This store is loaded graph by graph, not in one transaction: it may hold part of this release.")
+        raise StoreUnavailable(f"{exc.message}\n{held} When it answers again, run: {again}") from exc
     finally:
         store.close()
     if quads != release.info.quads:

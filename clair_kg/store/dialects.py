@@ -65,6 +65,8 @@ class Dialect:
     name: str = "standard"
     #: text put before every query (before the store's ``BASE``): fixed, never user input
     prologue: str = ""
+    #: a ``replace`` load is one transaction: a failure part-way leaves the previous release whole
+    atomic_replace: bool = True
 
     def check(self, query: str) -> None:
         """Refuse, before sending, what this server must never be sent. The standard server refuses itself."""
@@ -118,6 +120,7 @@ class Virtuoso(Dialect):
     # DESCRIBE as oxigraph answers it (the resource's concise bounded description, subject side only);
     # Virtuoso's own default also lists the triples the resource is the object of.
     prologue: str = 'define sql:describe-mode "CBD"\n'
+    atomic_replace: bool = False  # graph by graph (see load)
 
     def check(self, query: str) -> None:
         # Virtuoso runs an update sent to a query endpoint whenever its user may (and answers 500 for
@@ -156,6 +159,11 @@ class Virtuoso(Dialect):
                 return []  # the query's own FROM / FROM NAMED (Virtuoso adds protocol graphs to them)
             graphs = list(sources()) or [NO_GRAPH]
             return [("default-graph-uri", MERGED_GRAPH)] + [("named-graph-uri", g) for g in graphs]
+        if analyse(query).has_dataset_clause:
+            # Virtuoso adds the request's graphs to the query's FROM instead of replacing them (SPARQL
+            # 1.1 Protocol §2.1.4): a different answer, so none at all.
+            raise BadRequest("this store cannot replace a query's FROM / FROM NAMED with the request's "
+                             "default-graph-uri / named-graph-uri: give the dataset in one place only")
         # A part the request leaves out is empty (SPARQL 1.1 Protocol §2.1.4); Virtuoso would make an
         # absent named part every graph, so it gets a graph that holds nothing.
         default = dataset.default_graphs or (NO_GRAPH,)
@@ -303,6 +311,9 @@ def _write(client: httpx.Client, method: str, url: str, graph: str, body: bytes,
                                   auth=auth or httpx.USE_CLIENT_DEFAULT, headers={"Content-Type": "text/turtle"})
     except httpx.HTTPError as exc:
         raise StoreUnavailable(f"the store at {url} did not answer: {exc}") from exc
+    if response.status_code == 401:
+        raise StoreUnavailable(f"loading <{graph}> was refused (401): the store wants a user and password "
+                               "(digest auth) in the data URL, http://USER:PASSWORD@host:8890/sparql-graph-crud-auth")
     if response.status_code >= 300:
         raise StoreUnavailable(f"loading <{graph}> failed with {response.status_code}: {response.text[:300]}")
 

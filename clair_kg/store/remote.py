@@ -67,10 +67,18 @@ class RemoteStore:
             self._dialect = detect(self._client, self.query_url)
         return self._dialect
 
+    @property
+    def replace_is_atomic(self) -> bool:
+        """Whether a ``replace`` load is one transaction on this store (true too when nothing was sent)."""
+        return self._dialect is None or self._dialect.atomic_replace
+
     def _source_graphs(self) -> tuple[str, ...]:
-        if self._sources is None:
-            self._sources = self._read_source_graphs()
-        return self._sources
+        if self._sources is not None:
+            return self._sources
+        graphs = self._read_source_graphs()
+        if graphs:  # an empty store is asked again: a first `clair-kg load` may come while we serve
+            self._sources = graphs
+        return graphs
 
     def _read_source_graphs(self) -> tuple[str, ...]:
         """The source graphs as the list written at load names them (Virtuoso)."""
