@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from conftest import free_port
+from conftest import VirtuosoServer, free_port
 from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions
 
 from clair_kg.errors import BadRequest, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
@@ -479,3 +479,26 @@ def test_virtuoso_replace_drops_graphs_the_new_release_lacks(virtuoso_store: Rem
         virtuoso_store.load_nquads(release.nquads, replace=True)
     assert len(virtuoso_store) == release.info.quads and list(virtuoso_store.graphs()) == sorted(release.info.graphs)
     assert virtuoso_store.statements() == _count(virtuoso_store, COUNT_DISTINCT_NAMED, DatasetSpec())
+
+
+def test_virtuoso_refuses_a_request_dataset_beside_the_querys_own(virtuoso_store: RemoteStore) -> None:
+    """Virtuoso would add the request's graphs to the query's FROM (the protocol says: replace them)."""
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{GRAPH}jetprogramme> WHERE {{ ?s ?p ?o }}"
+    with pytest.raises(BadRequest, match="one place only"):
+        virtuoso_store.execute(query, media_type="application/sparql-results+json",
+                               dataset=DatasetSpec(default_graphs=(GRAPH + "wikipedia",)))
+
+
+def test_virtuoso_writes_need_the_password(virtuoso_server: VirtuosoServer, release: Release) -> None:
+    wrong = RemoteStore(virtuoso_server.query_url,
+                        data_url=virtuoso_server.data_url.replace(virtuoso_server.password, "wrong"))
+    anonymous = RemoteStore(virtuoso_server.query_url, data_url=virtuoso_server.base + "/sparql-graph-crud-auth")
+    try:
+        for store in (wrong, anonymous):
+            with pytest.raises(StoreUnavailable, match="digest auth"):
+                store.load_nquads(release.nquads, replace=True)
+            assert not store.replace_is_atomic
+            assert len(store) == release.info.quads  # nothing was written
+    finally:
+        wrong.close()
+        anonymous.close()
