@@ -274,6 +274,8 @@ def virtuoso_serve(folder: Path) -> Iterator[VirtuosoServer]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        for database in folder.glob("*.db"):  # 50 MB each; pytest keeps the last runs' folders (logs stay)
+            database.unlink()
 
 
 @pytest.fixture(scope="session")
