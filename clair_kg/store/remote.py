@@ -57,7 +57,7 @@ class RemoteStore:
         self._base = f"BASE <{base_iri}>\n" if base_iri else ""
         self._client = httpx.Client(timeout=timeout, headers={"User-Agent": "clair-kg"})
         self._dialect = dialect
-        #: the source graphs a Virtuoso store holds (read once; loading sets it)
+        #: the source graphs a Virtuoso store holds (read once it holds some; loading forgets them)
         self._sources: tuple[str, ...] | None = None
 
     @property
