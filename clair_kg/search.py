@@ -12,8 +12,8 @@ labels and queries are normalised with NFKC (full-width ``ＣＬＡＩＲ`` and 
     word prefix     0.8      (a word of the label starts with the query: index of words)
     substring       0.7      (FTS5 trigram index; 1-2 character queries: a scan in SQLite)
     fuzzy           up to 0.6 (difflib ratio >= 0.75 against the label or one of its words, for the
-                              labels sharing the most trigrams with the query and the words
-                              starting with its first two characters: candidates from the index)
+                              labels holding a word close to the query's: the close words are
+                              found in a trigram index of the distinct words, never by a scan)
 
 A preferred label scores a little above an alternative one, and among equal scores the shorter
 label wins, so an exact name beats a longer name that merely contains it. Classes are searched in
@@ -102,18 +102,22 @@ _WORD_SPLIT = re.compile(r"[\s\-/,.()・（）「」『』]+")
 
 _SCHEMA_SQL = """
 CREATE TABLE entity (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
-CREATE TABLE label (
-  n INTEGER PRIMARY KEY, entity INTEGER NOT NULL, pos INTEGER NOT NULL,
-  norm TEXT NOT NULL, lang TEXT NOT NULL, bonus REAL NOT NULL, len INTEGER NOT NULL
-);
-CREATE TABLE word (word TEXT NOT NULL, label INTEGER NOT NULL);
+-- Labels are numbered in ranking order (preferred first, then shorter, then by entity id), so
+-- "ORDER BY n" is the ranking within a match class and FTS5, which returns rowids in order, hands
+-- the best substring matches over first: a search reads only as many rows as it returns.
+CREATE TABLE label (n INTEGER PRIMARY KEY, entity INTEGER NOT NULL, pos INTEGER NOT NULL,
+                    norm TEXT NOT NULL, lang TEXT NOT NULL);
+CREATE TABLE word (word TEXT NOT NULL, label INTEGER NOT NULL, PRIMARY KEY (word, label)) WITHOUT ROWID;
+-- the distinct words, for fuzzy matching: far fewer than the labels
+CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
 CREATE TABLE entity_type (token TEXT NOT NULL, entity INTEGER NOT NULL, PRIMARY KEY (token, entity)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE label_text USING fts5(norm, content='label', content_rowid='n', tokenize='trigram');
+CREATE VIRTUAL TABLE vocab_text USING fts5(word, content='vocab', content_rowid='n', tokenize='trigram');
 """
 _INDEX_SQL = """
-CREATE INDEX label_norm ON label (norm, lang);
-CREATE INDEX word_word ON word (word);
+CREATE INDEX label_norm ON label (norm);
 INSERT INTO label_text (label_text) VALUES ('rebuild');
+INSERT INTO vocab_text (vocab_text) VALUES ('rebuild');
 ANALYZE;
 """
 
@@ -306,18 +310,20 @@ class LabelIndex:
             ordered = sorted(entities, key=lambda e: e.id)
             kinds = sorted({e.kind for e in ordered})
             profiles = frozenset((e.kind, e.types) for e in ordered)
-            label_n = 0
-            entity_rows, label_rows, word_rows, type_rows = [], [], [], []
+            entity_rows, type_rows = [], []
+            ranked: list[tuple[float, int, int, int, Label]] = []
             for n, entity in enumerate(ordered, start=1):
                 entity_rows.append((n, entity.id, _entity_doc(entity)))
                 type_rows.extend((token, n) for token in _type_tokens(entity))
-                for pos, label in enumerate(entity.labels):
-                    label_n += 1
-                    label_rows.append((label_n, n, pos, label.norm, label.lang, label.bonus, len(label.norm)))
-                    word_rows.extend((w, label_n) for w in set(label.words))
+                ranked.extend((-label.bonus, len(label.norm), n, pos, label) for pos, label in enumerate(entity.labels))
+            del ordered
+            ranked.sort(key=lambda r: r[:4])
             db.executemany("INSERT INTO entity VALUES (?, ?, ?)", entity_rows)
-            db.executemany("INSERT INTO label VALUES (?, ?, ?, ?, ?, ?, ?)", label_rows)
-            db.executemany("INSERT INTO word VALUES (?, ?)", word_rows)
+            db.executemany("INSERT INTO label VALUES (?, ?, ?, ?, ?)",
+                           ((i, r[2], r[3], r[4].norm, r[4].lang) for i, r in enumerate(ranked, start=1)))
+            db.executemany("INSERT OR IGNORE INTO word VALUES (?, ?)",
+                           ((w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words))
+            db.execute("INSERT INTO vocab (word) SELECT DISTINCT word FROM word")
             db.executemany("INSERT OR IGNORE INTO entity_type VALUES (?, ?)", type_rows)
             db.executescript(_INDEX_SQL)
             db.commit()
@@ -472,7 +478,8 @@ class LabelIndex:
             params.append(lang)
         if types:
             tokens = [token for wanted in types for token in _wanted_tokens(wanted)]
-            sql += f" AND l.entity IN (SELECT entity FROM entity_type WHERE token IN ({','.join('?' * len(tokens))}))"
+            marks = ",".join("?" * len(tokens))
+            sql += f" AND EXISTS (SELECT 1 FROM entity_type t WHERE t.entity = l.entity AND t.token IN ({marks}))"
             params.extend(tokens)
         return sql, params
 
@@ -480,21 +487,22 @@ class LabelIndex:
         self, db: sqlite3.Connection, q: str, filters: str, params: list[object], limit: int, deadline: _Deadline,
     ) -> list[SearchHit]:
         found: dict[int, SearchHit] = {}
-        order = " ORDER BY l.bonus DESC, l.len, l.entity, l.n"
         stages: list[tuple[str, str, list[object], float]] = [
-            ("exact", "l.norm = ?", [q], 0.98),
-            ("prefix", "l.norm > ? AND l.norm < ?", [q, q + _TOP], 0.9),
-            ("word", "l.n IN (SELECT label FROM word WHERE word >= ? AND word < ?)", [q, q + _TOP], 0.8),
+            ("exact", "FROM label l WHERE l.norm = ?", [q], 0.98),
+            ("prefix", "FROM label l WHERE l.norm > ? AND l.norm < ?", [q, q + _TOP], 0.9),
+            ("word", "FROM label l WHERE l.n IN (SELECT label FROM word WHERE word >= ? AND word < ?)",
+             [q, q + _TOP], 0.8),
         ]
         if len(q) >= 3:
-            stages.append(("substring", "l.n IN (SELECT rowid FROM label_text WHERE label_text MATCH ?)",
+            stages.append(("substring", "FROM label_text f JOIN label l ON l.n = f.rowid WHERE label_text MATCH ?",
                            [_phrase(q)], 0.7))
-        else:  # the trigram index cannot hold shorter substrings: SQLite scans the labels, in C
-            stages.append(("substring", "instr(l.norm, ?) > 0", [q], 0.7))
-        for match, condition, args, base in stages:
+        else:  # the trigram index cannot hold shorter substrings: SQLite scans the labels, best first
+            stages.append(("substring", "FROM label l WHERE instr(l.norm, ?) > 0", [q], 0.7))
+        for match, source, args, base in stages:
             deadline.check()
-            rows = db.execute(f"SELECT l.entity, l.pos FROM label l WHERE {condition}{filters}{order}",
-                              [*args, *params])
+            # FTS5 hands rowids over in order when asked for "ORDER BY rowid": no sort, rows as read
+            order = "f.rowid" if "label_text" in source else "l.n"
+            rows = db.execute(f"SELECT l.entity, l.pos {source}{filters} ORDER BY {order}", [*args, *params])
             for n, pos in rows:
                 if n in found:
                     continue
@@ -511,38 +519,65 @@ class LabelIndex:
             found.update(self._fuzzy(db, q, filters, params, found, limit - len(found), deadline))
         return list(found.values())[:limit]
 
+    def _similar_words(self, db: sqlite3.Connection, word: str) -> list[tuple[float, str]]:
+        """Distinct words of the labels close to ``word`` (difflib ratio >= 0.75), closest first.
+
+        Candidates come from the vocabulary's trigram index (the words sharing most trigrams) and
+        from the words starting with the same two characters (a short word with a letter changed in
+        the middle, "mofa"/"mota", shares no trigram), never from a scan of every word.
+        """
+        candidates: set[str] = set()
+        if len(word) >= 3:
+            trigrams = sorted({word[i:i + 3] for i in range(len(word) - 2)})
+            candidates.update(w for (w,) in db.execute(
+                "SELECT word FROM vocab_text WHERE vocab_text MATCH ? ORDER BY rank LIMIT ?",
+                [" OR ".join(_phrase(t) for t in trigrams), _FUZZY_CANDIDATES]))
+        candidates.update(w for (w,) in db.execute(
+            "SELECT word FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? LIMIT ?",
+            [word[:2], word[:2] + _TOP, int(len(word) * 0.6), int(len(word) / 0.6) + 1, _FUZZY_CANDIDATES]))
+        scored = []
+        for candidate in candidates:
+            matcher = difflib.SequenceMatcher(None, word, candidate, autojunk=False)
+            if matcher.real_quick_ratio() >= _FUZZY_CUTOFF and matcher.quick_ratio() >= _FUZZY_CUTOFF:
+                ratio = matcher.ratio()
+                if ratio >= _FUZZY_CUTOFF:
+                    scored.append((ratio, candidate))
+        scored.sort(key=lambda r: (-r[0], r[1]))
+        return scored
+
     def _fuzzy(
         self, db: sqlite3.Connection, q: str, filters: str, params: list[object], taken: dict[int, SearchHit],
         limit: int, deadline: _Deadline,
     ) -> dict[int, SearchHit]:
-        """Fuzzy hits among the labels sharing the most trigrams with ``q`` (best first)."""
-        trigrams = sorted({q[i:i + 3] for i in range(len(q) - 2)})
-        rows = db.execute(
-            "SELECT l.entity, l.pos FROM label_text f JOIN label l ON l.n = f.rowid "
-            f"WHERE label_text MATCH ?{filters} ORDER BY f.rank LIMIT ?",
-            [" OR ".join(_phrase(t) for t in trigrams), *params, _FUZZY_CANDIDATES],
-        ).fetchall()
-        # A short word with one letter changed in the middle ("mofa", "mota") shares no trigram;
-        # words that start like the query, of a length a 0.75 ratio allows, are candidates too.
-        rows += db.execute(
-            "SELECT l.entity, l.pos FROM word w JOIN label l ON l.n = w.label "
-            f"WHERE w.word >= ? AND w.word < ? AND length(w.word) BETWEEN ? AND ?{filters} LIMIT ?",
-            [q[:2], q[:2] + _TOP, int(len(q) * 0.6), int(len(q) / 0.6) + 1, *params, _FUZZY_CANDIDATES],
-        ).fetchall()
-        best: dict[int, tuple[float, int, int, Label]] = {}
-        for n, pos in rows:
-            if n in taken:
-                continue
+        """Fuzzy hits: labels holding a word close to the query (or to one of its words), scored as
+        a whole label and word by word, as :func:`_fuzzy_ratio` does."""
+        words = _words(q) or (q,)
+        close: dict[str, float] = {}
+        for word in dict.fromkeys(words):
             deadline.check()
-            entity = self._entity_cache(n)
-            label = entity.labels[pos]
-            ratio = _fuzzy_ratio(q, label)
-            if not ratio:
-                continue
-            score = round(min(1.0, round(0.6 * ratio, 4) + label.bonus), 4)
-            key = (score, -len(label.norm), -pos, label)
-            if n not in best or key[:3] > best[n][:3]:
-                best[n] = key
+            for ratio, candidate in self._similar_words(db, word):
+                close[candidate] = max(close.get(candidate, 0.0), ratio)
+        best: dict[int, tuple[float, int, int, Label]] = {}
+        # Per close word, its best labels in ranking order: enough of them to fill ``limit`` entities
+        # besides those already found.
+        wanted = limit + len(taken)
+        for candidate in sorted(close, key=lambda w: -close[w])[:_FUZZY_CANDIDATES]:
+            deadline.check()
+            rows = db.execute(
+                "SELECT l.entity, l.pos FROM word w JOIN label l ON l.n = w.label "
+                f"WHERE w.word = ?{filters} ORDER BY w.label LIMIT ?", [candidate, *params, wanted]).fetchall()
+            for n, pos in rows:
+                if n in taken:
+                    continue
+                entity = self._entity_cache(n)
+                label = entity.labels[pos]
+                ratio = _fuzzy_ratio(q, label)
+                if not ratio:
+                    continue
+                score = round(min(1.0, round(0.6 * ratio, 4) + label.bonus), 4)
+                key = (score, -len(label.norm), -pos, label)
+                if n not in best or key[:3] > best[n][:3]:
+                    best[n] = key
         ordered = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
         out: dict[int, SearchHit] = {}
         for n, (score, _, _, label) in ordered[:limit]:
