@@ -310,7 +310,8 @@ class LabelIndex:
             ordered = sorted(entities, key=lambda e: e.id)
             kinds = sorted({e.kind for e in ordered})
             profiles = frozenset((e.kind, e.types) for e in ordered)
-            entity_rows, type_rows = [], []
+            entity_rows: list[tuple[int, str, str]] = []
+            type_rows: list[tuple[str, int]] = []
             ranked: list[tuple[float, int, int, int, Label]] = []
             for n, entity in enumerate(ordered, start=1):
                 entity_rows.append((n, entity.id, _entity_doc(entity)))
@@ -414,6 +415,12 @@ class LabelIndex:
             row = db.execute("SELECT n FROM entity WHERE id = ?", (entity_id.split("/id/", 1)[1],)).fetchone()
         return None if row is None else self._entity_cache(int(row[0]))
 
+    def with_label(self, text: str, *, limit: int = 100) -> list[Entity]:
+        """The entities (at most ``limit``) with a label equal to ``text`` once both are normalised."""
+        rows = self._db().execute("SELECT DISTINCT entity FROM label WHERE norm = ? ORDER BY entity LIMIT ?",
+                                  (normalise(text), limit)).fetchall()
+        return [self._entity_cache(int(n)) for (n,) in rows]
+
     def class_label(self, class_iri: str, lang: str = "en") -> str:
         labels = self.class_labels.get(class_iri, {})
         return labels.get(lang) or labels.get("en") or _local_name(class_iri)
@@ -472,7 +479,7 @@ class LabelIndex:
 
     @staticmethod
     def _filters(types: list[str], lang: str | None) -> tuple[str, list[object]]:
-        sql, params = "", []
+        sql, params = "", list[object]()
         if lang:
             sql += " AND l.lang = ?"
             params.append(lang)

@@ -35,6 +35,11 @@ class Settings:
         default=10.0,
         metadata={"help": "Seconds a SPARQL query may run; past it the query is stopped and the client gets 503."},
     )
+    search_timeout: float = field(
+        default=2.0,
+        metadata={"help": "Seconds one /search request or one /reconcile batch (or suggest request) may take; "
+                          "past it the search is stopped and the client gets 503."},
+    )
     max_rows: int = field(
         default=10_000,
         metadata={"help": "Most rows (or triples) a query result may hold; larger results are cut to this many."},

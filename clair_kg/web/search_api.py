@@ -71,7 +71,7 @@ def search(
     if not_modified(request, etag):
         return not_modified_response(etag, headers)
     index = get_label_index(request)
-    hits = index.search(q, types=types, lang=lang or None, limit=size)
+    hits = index.search(q, types=types, lang=lang or None, limit=size, timeout=ctx.settings.search_timeout)
     if media == "text/html":
         return render(request, "search.html", {
             "search_query": q, "hits": hits, "type": type or "", "search_lang": lang or "",
