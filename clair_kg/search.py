@@ -42,7 +42,7 @@ import threading
 import time
 import unicodedata
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -205,17 +205,44 @@ def _wanted_tokens(wanted: str) -> tuple[str, str, str]:
     return f"k:{wanted}", f"t:{wanted}", f"l:{wanted.split(':')[-1]}"
 
 
-def _fuzzy_ratio(query: str, label: Label) -> float:
-    """The best difflib ratio of ``query`` against the label or one of its words (0 if under the cutoff)."""
-    candidates = (label.norm, *label.words) if len(label.words) > 1 else (label.norm,)
-    best = 0.0
-    for candidate in candidates:
-        # The cheap upper bounds first (as difflib.get_close_matches does): a query far longer or
-        # shorter than every label, e.g. 10,000 characters, then costs no full comparison.
-        matcher = difflib.SequenceMatcher(None, query, candidate, autojunk=False)
-        if matcher.real_quick_ratio() >= _FUZZY_CUTOFF and matcher.quick_ratio() >= _FUZZY_CUTOFF:
-            best = max(best, matcher.ratio())
-    return best if best >= _FUZZY_CUTOFF else 0.0
+@lru_cache(maxsize=256)
+def _char_counts(text: str) -> tuple[tuple[str, int], ...]:
+    return tuple(Counter(text).items())
+
+
+def _ratio(query: str, candidate: str) -> float:
+    """difflib's ratio of ``query`` against ``candidate`` if it reaches the cutoff, else 0."""
+    # The cheap upper bounds first (as difflib.get_close_matches does), the length one before a
+    # matcher is even made: a query far longer or shorter than the text, e.g. 10,000 characters,
+    # then costs no comparison at all.
+    total = len(query) + len(candidate)
+    if 2 * min(len(query), len(candidate)) < _FUZZY_CUTOFF * total:
+        return 0.0
+    # difflib's quick_ratio (characters in common, as multisets), without building a matcher
+    available = dict(_char_counts(query))
+    common = 0
+    for char in candidate:
+        left = available.get(char, 0)
+        if left > 0:
+            available[char] = left - 1
+            common += 1
+    if 2 * common < _FUZZY_CUTOFF * total:
+        return 0.0
+    ratio = difflib.SequenceMatcher(None, query, candidate, autojunk=False).ratio()
+    return ratio if ratio >= _FUZZY_CUTOFF else 0.0
+
+
+def _fuzzy_ratio(query: str, label: Label, known: dict[str, float] | None = None) -> float:
+    """The best difflib ratio of ``query`` against the label or one of its words (0 if under the cutoff).
+
+    ``known`` holds ratios already computed against single words (``query`` being one word).
+    """
+    if len(label.words) <= 1:
+        return _ratio(query, label.norm)
+    best = _ratio(query, label.norm)
+    for word in label.words:
+        best = max(best, known[word] if known is not None and word in known else _ratio(query, word))
+    return best
 
 
 def _phrase(text: str) -> str:
@@ -542,13 +569,7 @@ class LabelIndex:
         candidates.update(w for (w,) in db.execute(
             "SELECT word FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? LIMIT ?",
             [word[:2], word[:2] + _TOP, int(len(word) * 0.6), int(len(word) / 0.6) + 1, _FUZZY_CANDIDATES]))
-        scored = []
-        for candidate in candidates:
-            matcher = difflib.SequenceMatcher(None, word, candidate, autojunk=False)
-            if matcher.real_quick_ratio() >= _FUZZY_CUTOFF and matcher.quick_ratio() >= _FUZZY_CUTOFF:
-                ratio = matcher.ratio()
-                if ratio >= _FUZZY_CUTOFF:
-                    scored.append((ratio, candidate))
+        scored = [(ratio, candidate) for candidate in candidates if (ratio := _ratio(word, candidate))]
         scored.sort(key=lambda r: (-r[0], r[1]))
         return scored
 
@@ -564,6 +585,8 @@ class LabelIndex:
             deadline.check()
             for ratio, candidate in self._similar_words(db, word):
                 close[candidate] = max(close.get(candidate, 0.0), ratio)
+        # For a one-word query these are its ratios against those words: not computed again per label.
+        known = close if words == (q,) else None
         best: dict[int, tuple[float, int, int, Label]] = {}
         # Per close word, its best labels in ranking order: enough of them to fill ``limit`` entities
         # besides those already found.
@@ -578,7 +601,7 @@ class LabelIndex:
                     continue
                 entity = self._entity_cache(n)
                 label = entity.labels[pos]
-                ratio = _fuzzy_ratio(q, label)
+                ratio = _fuzzy_ratio(q, label, known)
                 if not ratio:
                     continue
                 score = round(min(1.0, round(0.6 * ratio, 4) + label.bonus), 4)
