@@ -343,7 +343,15 @@ class LabelIndex:
             for n, entity in enumerate(ordered, start=1):
                 entity_rows.append((n, entity.id, _entity_doc(entity)))
                 type_rows.extend((token, n) for token in _type_tokens(entity))
-                ranked.extend((-label.bonus, len(label.norm), n, pos, label) for pos, label in enumerate(entity.labels))
+                # A label with the same text and language as a better one of the same entity (the
+                # rdfs:label beside its skos:prefLabel) can never be the entity's best match: not indexed.
+                best: dict[tuple[str, str], tuple[float, int]] = {}
+                for pos, label in enumerate(entity.labels):
+                    key = (label.norm, label.lang)
+                    if key not in best or (-label.bonus, pos) < best[key]:
+                        best[key] = (-label.bonus, pos)
+                ranked.extend((bonus, len(norm), n, pos, entity.labels[pos])
+                              for (norm, _), (bonus, pos) in best.items())
             del ordered
             ranked.sort(key=lambda r: r[:4])
             db.executemany("INSERT INTO entity VALUES (?, ?, ?)", entity_rows)
