@@ -101,6 +101,7 @@ _SPACES = re.compile(r"\s+")
 _WORD_SPLIT = re.compile(r"[\s\-/,.()・（）「」『』]+")
 
 _SCHEMA_SQL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE entity (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 -- Labels are numbered in ranking order (preferred first, then shorter, then by entity id), so
 -- "ORDER BY n" is the ranking within a match class and FTS5, which returns rowids in order, hands
@@ -321,12 +322,32 @@ class LabelIndex:
                 self.path.unlink()
             self._finalizer = None
         self._local = threading.local()
-        count, kinds, profiles = self._write(entities)
+        self._attach(*self._write(entities))
+
+    def _attach(self, count: int, kinds: list[str], profiles: frozenset[tuple[str, tuple[str, ...]]]) -> None:
         self._count = count
         self._kinds = kinds
         #: the distinct (kind, types) pairs: what type suggestions and property proposals look at
         self._profiles = profiles
         self._entity_cache: Callable[[int], Entity] = lru_cache(maxsize=8192)(self._load_entity)
+
+    @classmethod
+    def open(cls, path: Path) -> LabelIndex:
+        """An index written before (``build(..., path=...)``, e.g. with the release), without rebuilding it.
+
+        :raises FileNotFoundError: there is no index at ``path``.
+        """
+        if not Path(path).is_file():
+            raise FileNotFoundError(path)
+        index = cls.__new__(cls)
+        index.path = Path(path)
+        index._finalizer = None
+        index._local = threading.local()
+        meta = dict(index._db().execute("SELECT key, value FROM meta").fetchall())
+        index.class_labels = json.loads(meta["class_labels"])
+        profiles = frozenset((kind, tuple(types)) for kind, types in json.loads(meta["profiles"]))
+        index._attach(int(meta["count"]), json.loads(meta["kinds"]), profiles)
+        return index
 
     # --- building -------------------------------------------------------------------------------
 
@@ -361,6 +382,11 @@ class LabelIndex:
                            ((w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words))
             db.execute("INSERT INTO vocab (word) SELECT DISTINCT word FROM word")
             db.executemany("INSERT OR IGNORE INTO entity_type VALUES (?, ?)", type_rows)
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("count", str(len(entity_rows))), ("kinds", json.dumps(kinds)),
+                ("profiles", json.dumps(sorted(profiles), ensure_ascii=False)),
+                ("class_labels", json.dumps(self.class_labels, ensure_ascii=False)),
+            ])
             db.executescript(_INDEX_SQL)
             db.commit()
         finally:

@@ -229,3 +229,20 @@ def test_reconcile_by_property_only_finds_candidates_by_value(
                     "properties": [{"pid": "parent", "v": {"id": "org/org-3"}}]}}
     ids = {r["id"] for r in service.reconcile(parse_batch(batch))["q0"]["result"]}
     assert ids == {"unit/org-3-1", "unit/org-3-2"}
+
+
+def test_index_written_with_a_release_reopens_without_rebuilding(
+    tmp_path: Path, synthetic_store: EmbeddedStore, synthetic_index: LabelIndex,
+) -> None:
+    path = tmp_path / "labels.sqlite"
+    built = LabelIndex.build(synthetic_store, BASE, path=path)
+    reopened = LabelIndex.open(path)
+    assert len(reopened) == len(built) == len(synthetic_index)
+    assert reopened.kinds() == built.kinds() and reopened.types_used() == built.types_used()
+    assert reopened.class_labels == built.class_labels
+    query = synthetic_index.get("org/org-5").name("ja")  # type: ignore[union-attr]
+    assert [h.entity.id for h in reopened.search(query)] == [h.entity.id for h in built.search(query)]
+    del built, reopened
+    assert path.exists()  # an index at a given path belongs to its caller: never removed behind its back
+    with pytest.raises(FileNotFoundError):
+        LabelIndex.open(tmp_path / "missing.sqlite")
