@@ -617,6 +617,11 @@ class LabelIndex:
         close: dict[str, float] = {}
         for word in dict.fromkeys(words):
             deadline.check()
+            if len(words) > 1 and db.execute("SELECT 1 FROM vocab WHERE word = ?", [word]).fetchone():
+                # A word of a longer query that the labels use as it is: the labels holding it are
+                # the candidates; its near neighbours would add little to a whole-label ratio.
+                close[word] = 1.0
+                continue
             for ratio, candidate in self._similar_words(db, word):
                 close[candidate] = max(close.get(candidate, 0.0), ratio)
         # For a one-word query these are its ratios against those words: not computed again per label.

@@ -158,7 +158,9 @@ class ReconcileService:
     def _reconcile_one(self, query: ReconQuery) -> list[dict[str, Any]]:
         limit = min(MAX_LIMIT, query.limit or DEFAULT_LIMIT)
         # Name candidates beyond the first few never outrank them: the index returns only those.
-        size = max(limit * 5, 50)
+        # Without properties (or a "should" type to reorder by) the name alone ranks, so the first
+        # ``limit`` names are the answer.
+        size = max(limit * 5, 50) if query.properties or (query.types and query.type_strict == "should") else limit
         if query.query and query.query.strip():
             # The index filters by type itself ("any" of the types); "all" filters its answer again,
             # from a larger pool; "should" only reorders, so it searches every type.
