@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system-deps serve test lint typecheck pytest bench build validate clean
+.PHONY: setup system-deps serve test lint typecheck pytest bench bench-scale build validate clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,12 @@ test: lint typecheck pytest
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Search and reconciliation against graph size (synthetic graph, 10^4..10^6 statements): a table
+# on stdout, bench/results/scale.json and scale.png. Uses Debian's wrk for the load when present.
+bench-scale: setup
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || echo "wrk not installed: the bounded Python load client is used"
+	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) dist .mypy_cache .ruff_cache .pytest_cache
