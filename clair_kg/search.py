@@ -253,11 +253,14 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+_DOC_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+
+
 def _entity_doc(entity: Entity) -> str:
-    return json.dumps({
+    return _DOC_ENCODER.encode({
         "iri": entity.iri, "kind": entity.kind, "types": entity.types, "descriptions": entity.descriptions,
         "labels": [(label.text, label.lang, label.kind, label.bonus) for label in entity.labels],
-    }, ensure_ascii=False)
+    })
 
 
 def _entity_from_doc(entity_id: str, doc: str) -> Entity:
@@ -356,7 +359,10 @@ class LabelIndex:
     def _write(self, entities: Iterable[Entity]) -> tuple[int, list[str], frozenset[tuple[str, tuple[str, ...]]]]:
         db = sqlite3.connect(self.path)
         try:
-            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA_SQL)
+            # No journal (a failed build is thrown away) and a page cache large enough that building
+            # the B-trees and the FTS index of 10^6 statements does not thrash.
+            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY; "
+                             "PRAGMA cache_size=-262144;" + _SCHEMA_SQL)
             ordered = sorted(entities, key=lambda e: e.id)
             kinds = sorted({e.kind for e in ordered})
             profiles = frozenset((e.kind, e.types) for e in ordered)
@@ -380,10 +386,11 @@ class LabelIndex:
             db.executemany("INSERT INTO entity VALUES (?, ?, ?)", entity_rows)
             db.executemany("INSERT INTO label VALUES (?, ?, ?, ?, ?)",
                            ((i, r[2], r[3], r[4].norm, r[4].lang) for i, r in enumerate(ranked, start=1)))
+            # in key order, so each B-tree is appended to rather than split at random
             db.executemany("INSERT OR IGNORE INTO word VALUES (?, ?)",
-                           ((w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words))
+                           sorted({(w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words}))
             db.execute("INSERT INTO vocab (word) SELECT DISTINCT word FROM word")
-            db.executemany("INSERT OR IGNORE INTO entity_type VALUES (?, ?)", type_rows)
+            db.executemany("INSERT OR IGNORE INTO entity_type VALUES (?, ?)", sorted(set(type_rows)))
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("count", str(len(entity_rows))), ("kinds", json.dumps(kinds)),
                 ("profiles", json.dumps(sorted(profiles), ensure_ascii=False)),
@@ -404,7 +411,9 @@ class LabelIndex:
         """
         prefix = f"{base_iri}id/"
         labels: dict[str, list[Label]] = defaultdict(list)
-        seen: set[tuple[str, Label]] = set()
+        # (subject, text, language, kind): equal keys are equal labels (skos:altLabel and
+        # clair:localName are both "alt"), checked before the text is normalised
+        seen: set[tuple[str, str, str, str]] = set()
         for row in store.select(_LABELS_QUERY):
             s, p, lit = row.get("s"), row.get("p"), row.get("label")
             if not (isinstance(s, NamedNode) and isinstance(p, NamedNode) and isinstance(lit, Literal)):
@@ -412,11 +421,13 @@ class LabelIndex:
             if not s.value.startswith(prefix):
                 continue
             kind, bonus = _LABEL_PREDICATES[p.value]
+            lang = (lit.language or "").lower()
+            key = (s.value, lit.value, lang, kind)
+            if key in seen:
+                continue
+            seen.add(key)
             norm = normalise(lit.value)
-            label = Label(lit.value, (lit.language or "").lower(), kind, bonus, norm, _words(norm))
-            if (s.value, label) not in seen:
-                seen.add((s.value, label))
-                labels[s.value].append(label)
+            labels[s.value].append(Label(lit.value, lang, kind, bonus, norm, _words(norm)))
         del seen
         types: dict[str, list[str]] = defaultdict(list)
         for row in store.select(_TYPES_QUERY):
