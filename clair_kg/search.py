@@ -109,7 +109,7 @@ CREATE TABLE entity (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NO
 -- "ORDER BY n" is the ranking within a match class and FTS5, which returns rowids in order, hands
 -- the best substring matches over first: a search reads only as many rows as it returns.
 CREATE TABLE label (n INTEGER PRIMARY KEY, entity INTEGER NOT NULL, pos INTEGER NOT NULL,
-                    norm TEXT NOT NULL, lang TEXT NOT NULL);
+                    norm TEXT NOT NULL, lang TEXT NOT NULL, bonus REAL NOT NULL);
 CREATE TABLE word (word TEXT NOT NULL, label INTEGER NOT NULL, PRIMARY KEY (word, label)) WITHOUT ROWID;
 -- the distinct words, for fuzzy matching: far fewer than the labels
 CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
@@ -235,15 +235,17 @@ def _ratio(query: str, candidate: str) -> float:
     return ratio if ratio >= _FUZZY_CUTOFF else 0.0
 
 
-def _fuzzy_ratio(query: str, label: Label, known: dict[str, float] | None = None) -> float:
-    """The best difflib ratio of ``query`` against the label or one of its words (0 if under the cutoff).
+def _fuzzy_ratio(query: str, norm: str, known: dict[str, float] | None = None) -> float:
+    """The best difflib ratio of ``query`` against a label (normalised) or one of its words (0 if
+    under the cutoff).
 
     ``known`` holds ratios already computed against single words (``query`` being one word).
     """
-    if len(label.words) <= 1:
-        return _ratio(query, label.norm)
-    best = _ratio(query, label.norm)
-    for word in label.words:
+    words = _words(norm)
+    if len(words) <= 1:
+        return _ratio(query, norm)
+    best = _ratio(query, norm)
+    for word in words:
         best = max(best, known[word] if known is not None and word in known else _ratio(query, word))
     return best
 
@@ -384,8 +386,8 @@ class LabelIndex:
             del ordered
             ranked.sort(key=lambda r: r[:4])
             db.executemany("INSERT INTO entity VALUES (?, ?, ?)", entity_rows)
-            db.executemany("INSERT INTO label VALUES (?, ?, ?, ?, ?)",
-                           ((i, r[2], r[3], r[4].norm, r[4].lang) for i, r in enumerate(ranked, start=1)))
+            db.executemany("INSERT INTO label VALUES (?, ?, ?, ?, ?, ?)",
+                           ((i, r[2], r[3], r[4].norm, r[4].lang, r[4].bonus) for i, r in enumerate(ranked, start=1)))
             # in key order, so each B-tree is appended to rather than split at random
             db.executemany("INSERT OR IGNORE INTO word VALUES (?, ?)",
                            sorted({(w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words}))
@@ -644,30 +646,39 @@ class LabelIndex:
                 close[candidate] = max(close.get(candidate, 0.0), ratio)
         # For a one-word query these are its ratios against those words: not computed again per label.
         known = close if words == (q,) else None
-        best: dict[int, tuple[float, int, int, Label]] = {}
+        best: dict[int, tuple[float, int, int]] = {}
         # Per close word, its best labels in ranking order: enough of them to fill ``limit`` entities
         # besides those already found.
         wanted = limit + len(taken)
-        for candidate in sorted(close, key=lambda w: -close[w])[:_FUZZY_CANDIDATES]:
+        chosen = sorted(close, key=lambda w: -close[w])[:_FUZZY_CANDIDATES]
+        if known is None:
+            # A longer query: its rare words find the labels like it; a word thousands of labels
+            # hold ("office") adds rows to read, not candidates, when a rarer one is there.
+            frequent = {w for w in chosen if db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM word WHERE word = ? LIMIT ?)",
+                [w, _COMMON_PREFIX]).fetchone()[0] >= _COMMON_PREFIX}
+            if len(frequent) < len(chosen):
+                chosen = [w for w in chosen if w not in frequent]
+        for candidate in chosen:
             deadline.check()
+            # the label's text from the index row: an entity is only read for the hits returned
             rows = db.execute(
-                "SELECT l.entity, l.pos FROM word w JOIN label l ON l.n = w.label "
+                "SELECT l.entity, l.pos, l.norm, l.bonus FROM word w JOIN label l ON l.n = w.label "
                 f"WHERE w.word = ?{filters} ORDER BY w.label LIMIT ?", [candidate, *params, wanted]).fetchall()
-            for n, pos in rows:
+            for n, pos, norm, bonus in rows:
                 if n in taken:
                     continue
-                entity = self._entity_cache(n)
-                label = entity.labels[pos]
-                ratio = _fuzzy_ratio(q, label, known)
+                ratio = _fuzzy_ratio(q, norm, known)
                 if not ratio:
                     continue
-                score = round(min(1.0, round(0.6 * ratio, 4) + label.bonus), 4)
-                key = (score, -len(label.norm), -pos, label)
-                if n not in best or key[:3] > best[n][:3]:
+                score = round(min(1.0, round(0.6 * ratio, 4) + bonus), 4)
+                key = (score, -len(norm), -pos)
+                if n not in best or key > best[n]:
                     best[n] = key
         ordered = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
         out: dict[int, SearchHit] = {}
-        for n, (score, _, _, label) in ordered[:limit]:
+        for n, (score, _, neg_pos) in ordered[:limit]:
             entity = self._entity_cache(n)
+            label = entity.labels[-neg_pos]
             out[n] = SearchHit(entity, entity.name(label.lang or "en"), label.text, label.lang, "fuzzy", score)
         return out
