@@ -77,7 +77,8 @@ class ReconcileService:
         self.store = store
         self.index = index
         self.base_iri = base_iri
-        #: seconds one request (a whole batch) may take; None: no limit
+        #: seconds one request (a whole batch) may take; None: no limit. The deadline is kept on the
+        #: instance: make one service per request, as ``web/reconcile_api.py`` does.
         self.timeout = timeout
         self._deadline: float | None = None
 
