@@ -277,6 +277,23 @@ def _entity_from_doc(entity_id: str, doc: str) -> Entity:
     )
 
 
+_TEMP_PREFIX = "clair-kg-search-"
+
+
+def _sweep_stale_files() -> None:
+    """Remove temporary index files whose building process no longer runs."""
+    for stale in Path(tempfile.gettempdir()).glob(f"{_TEMP_PREFIX}*-*.sqlite"):
+        pid_text = stale.name[len(_TEMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            _remove_file(str(stale), os.getpid())
+        except PermissionError:
+            pass  # another user's live process
+
+
 def _remove_file(path: str, owner_pid: int) -> None:
     # Only the process that built the index removes it: a forked worker exiting must not delete
     # the file its parent and siblings still read.
@@ -317,9 +334,11 @@ class LabelIndex:
     ) -> None:
         self.class_labels = class_labels or {}
         if path is None:
-            fd, name = tempfile.mkstemp(prefix="clair-kg-search-", suffix=".sqlite")
+            _sweep_stale_files()
+            # SQLite takes an empty file as an empty database; the builder's pid is in the name so
+            # that a later build can remove the file of a process that was killed (no exit hooks ran).
+            fd, name = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=".sqlite")
             os.close(fd)
-            os.unlink(name)  # sqlite3 creates it; mkstemp only reserved a unique name
             self.path = Path(name)
             self._finalizer: weakref.finalize[Any, LabelIndex] | None = weakref.finalize(
                 self, _remove_file, name, os.getpid())

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -246,3 +247,29 @@ def test_index_written_with_a_release_reopens_without_rebuilding(
     assert path.exists()  # an index at a given path belongs to its caller: never removed behind its back
     with pytest.raises(FileNotFoundError):
         LabelIndex.open(tmp_path / "missing.sqlite")
+
+
+def test_temporary_index_files_of_dead_processes_are_swept(synthetic_store: EmbeddedStore) -> None:
+    import subprocess
+    import tempfile
+
+    # a process that has exited: its pid names a file nobody removes, as after a SIGKILL
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = Path(tempfile.gettempdir()) / f"clair-kg-search-{dead.pid}-test.sqlite"
+    stale.write_bytes(b"")
+    live = Path(tempfile.gettempdir()) / f"clair-kg-search-{os.getpid()}-test.sqlite"
+    live.write_bytes(b"")
+    try:
+        index = LabelIndex.build(synthetic_store, BASE)
+        assert not stale.exists() and live.exists()
+        assert index.path.name.startswith(f"clair-kg-search-{os.getpid()}-")
+        path = index.path
+        del index
+        import gc
+
+        gc.collect()
+        assert not path.exists()  # the builder removes its own file when the index goes
+    finally:
+        stale.unlink(missing_ok=True)
+        live.unlink(missing_ok=True)
