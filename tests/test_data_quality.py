@@ -116,7 +116,8 @@ def test_every_entity_is_stated_in_a_described_source_graph(kg_select: Select) -
         SELECT DISTINCT ?e WHERE {{
           {ENTITIES}
           FILTER NOT EXISTS {{
-            GRAPH ?g {{ ?e a ?type . ?g a clair:SourceGraph . {{ ?g prov:wasDerivedFrom ?source }} UNION {{ ?g dcterms:creator ?who }} }}
+            GRAPH ?g {{ ?e a ?type . ?g a clair:SourceGraph .
+                        {{ ?g prov:wasDerivedFrom ?source }} UNION {{ ?g dcterms:creator ?who }} }}
           }}
         }}""")
     assert rows == []
@@ -174,7 +175,8 @@ def test_curators_notes_are_not_in_a_source_graph(kg_select: Select) -> None:
 
 def test_the_article_claims_no_branch_count(kg_select: Select) -> None:
     """'in each prefecture' is at least 47, not a count: only the 47 branch entities state it."""
-    rows = kg_select(PREFIXES + f"""SELECT ?c WHERE {{ GRAPH <{GRAPH}wikipedia-article> {{ ?x clair:branchCount ?c }} }}""")
+    rows = kg_select(PREFIXES + f"""
+        SELECT ?c WHERE {{ GRAPH <{GRAPH}wikipedia-article> {{ ?x clair:branchCount ?c }} }}""")
     assert rows == []
 
 

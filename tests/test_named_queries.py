@@ -129,7 +129,9 @@ def test_conflicting_claims(embedded_store: EmbeddedStore, project: Project) -> 
     found = {(r["property"].rsplit("/", 1)[-1].rsplit("#", 1)[-1], frozenset((r["value1"], r["value2"])), r["kind"])
              for r in rows}
     assert ("foundingDate", frozenset({"1988", "1988-07"}), "refinement") in found
-    assert ("participantCount", frozenset({"more than 65000", "more than 79000"}), "figures of different dates") in found
+    running_total = ("participantCount", frozenset({"more than 65000", "more than 79000"}),
+                     "figures of different dates")
+    assert running_total in found
     # The article says "in each prefecture" (at least 47), not 47: no branch-count conflict is made up.
     assert not any(p == "branchCount" for p, _, _ in found)
     assert {r["kind"] for r in rows} <= {"refinement", "figures of different dates"}
