@@ -208,11 +208,11 @@ def test_conflicting_claims_are_shown_side_by_side(
 
 
 def test_named_graph_documents(client: TestClient) -> None:
-    r = client.get("/graph/wikipedia", headers={"accept": "text/turtle"})
+    r = client.get("/graph/wikipedia-article", headers={"accept": "text/turtle"})
     assert r.status_code == 200
     g = Graph().parse(data=r.text, format="turtle")
-    assert (URIRef(BASE + "graph/wikipedia"), URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), None) in g
-    assert client.get("/graph/wikipedia").status_code == 200
+    assert (URIRef(BASE + "graph/wikipedia-article"), URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), None) in g
+    assert client.get("/graph/wikipedia-article").status_code == 200
 
 
 def test_landing_page(client: TestClient) -> None:
