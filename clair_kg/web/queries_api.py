@@ -33,7 +33,7 @@ from ..queryfile import QueryFile
 from ..store import GRAPH_FORMATS, RESULT_FORMATS, QueryForm, Term, query_form
 from .context import get_context
 from .http import etag_for, not_modified, not_modified_response, standard_headers
-from .ld_common import local_href
+from .linked_data.common import local_href
 from .negotiate import negotiate
 from .params import int_param
 from .templating import render

@@ -28,7 +28,6 @@ from starlette.routing import Route
 
 from ..errors import BadRequest, ClairKgError, NotAcceptable, PayloadTooLarge, QuerySyntaxError, URITooLong
 from ..sparql.description import GRAPH_COUNTS_QUERY, serialize_description, service_description
-from ..sparql.page import page_context
 from ..sparql.protocol import QueryRequest, parse_query_request
 from ..sparql.service import SparqlService
 from ..store.base import GRAPH_FORMATS, RESULT_FORMATS, QueryForm
@@ -36,6 +35,7 @@ from .context import AppContext
 from .errors import error_response
 from .http import etag_for, not_modified
 from .negotiate import negotiate
+from .sparql_page import page_context
 from .templating import render
 
 log = logging.getLogger("clair_kg.web")

@@ -17,10 +17,10 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from ..describe import EntityDocument, Statement, label_language, pick_label
-from ..publish.rdfio import compact_iri
-from ..store import Term
-from .ld_common import local_href
+from ...describe import EntityDocument, Statement, label_language, pick_label
+from ...publish.rdfio import compact_iri
+from ...store import Term
+from .common import local_href
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label")

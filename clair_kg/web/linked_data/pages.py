@@ -19,12 +19,14 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..describe import pick_label
-from ..publish.rdfio import compact_iri
-from ..store import Term
-from .context import get_context
-from .http import not_modified, not_modified_response, standard_headers
-from .ld_common import (
+from ...describe import pick_label
+from ...publish.rdfio import compact_iri
+from ...store import Term
+from ..context import get_context
+from ..http import not_modified, not_modified_response, standard_headers
+from ..negotiate import MEDIA_EXTENSIONS
+from ..templating import pick_language, render
+from .common import (
     DOC_FORMATS,
     FORMAT_NAMES,
     RDF_FORMATS,
@@ -36,9 +38,7 @@ from .ld_common import (
     publication,
     rdf_document_response,
 )
-from .ld_diagram import org_diagram, render_svg
-from .negotiate import MEDIA_EXTENSIONS
-from .templating import pick_language, render
+from .diagram import org_diagram, render_svg
 
 router = APIRouter(tags=["linked data"])
 

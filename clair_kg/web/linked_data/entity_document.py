@@ -16,12 +16,14 @@ from pyoxigraph import Literal, NamedNode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..describe import describe, exists
-from ..project import ENTITY_PATH_PATTERN
-from ..publish.rdfio import jsonld_context
-from .context import get_context
-from .http import CORS_HEADERS, etag_for, not_modified, not_modified_response, standard_headers
-from .ld_common import (
+from ...describe import describe, exists
+from ...project import ENTITY_PATH_PATTERN
+from ...publish.rdfio import jsonld_context
+from ..context import get_context
+from ..http import CORS_HEADERS, etag_for, not_modified, not_modified_response, standard_headers
+from ..negotiate import MEDIA_EXTENSIONS
+from ..templating import pick_language, render
+from .common import (
     DOC_FORMATS,
     FORMAT_NAMES,
     UI,
@@ -35,9 +37,7 @@ from .ld_common import (
     rdf_document_response,
     split_extension,
 )
-from .ld_view import entity_view
-from .negotiate import MEDIA_EXTENSIONS
-from .templating import pick_language, render
+from .view import entity_view
 
 router = APIRouter(tags=["linked data"])
 

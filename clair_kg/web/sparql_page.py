@@ -19,8 +19,8 @@ from ..store.base import QueryForm
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from .protocol import QueryRequest
-    from .service import SparqlService
+    from ..sparql.protocol import QueryRequest
+    from ..sparql.service import SparqlService
 
 #: rows shown in the page's table; the full result is one click away in any format
 PAGE_ROWS = 500

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode
 
-from ..describe import pick_label
-from ..store import Store
-from .ld_common import local_href
+from ...describe import pick_label
+from ...store import Store
+from .common import local_href
 
 _MAIN_ORG = """
 PREFIX org: <http://www.w3.org/ns/org#>

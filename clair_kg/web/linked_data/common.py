@@ -34,12 +34,12 @@ from pyoxigraph import Triple
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..publish import Distribution, quads_from_store, release_distribution
-from ..publish.rdfio import serialize_graph
-from ..publish.void import schema_org_dataset
-from .context import AppContext, get_context
-from .http import etag_for, not_modified, not_modified_response, standard_headers
-from .negotiate import MEDIA_EXTENSIONS, negotiate
+from ...publish import Distribution, quads_from_store, release_distribution
+from ...publish.rdfio import serialize_graph
+from ...publish.void import schema_org_dataset
+from ..context import AppContext, get_context
+from ..http import etag_for, not_modified, not_modified_response, standard_headers
+from ..negotiate import MEDIA_EXTENSIONS, negotiate
 
 RDF_FORMATS: tuple[str, ...] = (
     "text/turtle",
