@@ -17,20 +17,21 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from ...describe import pick_label
+from ...errors import InvalidParameter
 from ...publish.rdfio import compact_iri
 from ...store import Term
 from ..context import get_context
 from ..http import not_modified, not_modified_response, standard_headers
+from ..i18n import LANG_COOKIE, SUPPORTED_LANGUAGES
 from ..negotiate import MEDIA_EXTENSIONS
 from ..templating import pick_language, render
 from .common import (
     DOC_FORMATS,
     FORMAT_NAMES,
     RDF_FORMATS,
-    UI,
     alternates,
     etag,
     local_href,
@@ -114,8 +115,6 @@ def landing(request: Request) -> Response:
         "examples": [{"title": t, "query": q, "href": "/sparql?query=" + quote(q)} for t, q in EXAMPLES],
         "example_resources": [{"href": local_href(e, base), "text": e[len(base):]} for e in meta.example_resources],
         "schema_json": json.dumps(pub.schema_org, ensure_ascii=False, indent=1).replace("</", "<\\/"),
-        "other_lang": "ja" if lang == "en" else "en",
-        "t": UI[lang],
     }
     return render(request, "landing.html", context, headers=headers)
 
@@ -204,7 +203,7 @@ def _schema_doc(request: Request, name: str, ext: str | None) -> Response:
                for m in DOC_FORMATS if m != "text/html"]
     page = _DocPage(triples, doc_iri, ctx.settings.base_iri, lang)
     context: dict[str, Any] = {"formats": formats, "header": page.header(),
-                               "other_lang": "ja" if lang == "en" else "en", "t": UI[lang], "path": path}
+                               "path": path}
     if name == "ontology":
         context["sections"] = page.ontology_sections()
         return render(request, "ontology.html", context, headers=headers)
@@ -351,3 +350,20 @@ class _DocPage:
             properties.sort(key=lambda x: str(x["path"]))
             out.append({**base_term, "properties": properties})
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the language switch for pages where ``lang`` is a parameter of the resource
+# ---------------------------------------------------------------------------------------------
+
+@router.get("/language/{code}", include_in_schema=False)
+def choose_language(code: str, request: Request) -> Response:
+    """Store the reader's language in the cookie and go back to ``next`` (a path of this site)."""
+    if code not in SUPPORTED_LANGUAGES:
+        raise InvalidParameter("code", f"expected one of {', '.join(SUPPORTED_LANGUAGES)}")
+    target = request.query_params.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\\\" in target:
+        target = "/"  # only this site's pages: no open redirect
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, path="/", samesite="lax")
+    return response
