@@ -34,9 +34,10 @@ from ..store.base import GRAPH_FORMATS, RESULT_FORMATS, QueryForm
 from .context import AppContext
 from .errors import error_response
 from .http import etag_for, not_modified
+from .i18n import explicit_language
 from .negotiate import negotiate
 from .sparql_page import page_context
-from .templating import render
+from .templating import pick_language, render
 
 log = logging.getLogger("clair_kg.web")
 
@@ -282,8 +283,10 @@ class SparqlEndpoint:
 
     async def _page(self, scope: Scope, receive: Receive, send: Send, ctx: AppContext, cors: dict[str, str],
                     request: QueryRequest, form: QueryForm | None, service: SparqlService) -> None:
-        context = await page_context(ctx.settings, request, form, service)
-        response = render(Request(scope, receive), "sparql.html", context,
+        page_request = Request(scope, receive)
+        context = await page_context(ctx.settings, request, form, service, pick_language(page_request),
+                                     explicit_language(page_request))
+        response = render(page_request, "sparql.html", context,
                           status_code=int(context.get("status", 200)),
                           headers={**cors, "Cache-Control": "no-cache", "Vary": "Accept, Origin"})
         await response(scope, receive, send)

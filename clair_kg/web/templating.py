@@ -18,7 +18,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .i18n import LANG_COOKIE, SUPPORTED_LANGUAGES, chosen_by_query, format_number, pick_language, ui, with_lang
+from .i18n import (
+    LANG_COOKIE,
+    SUPPORTED_LANGUAGES,
+    chosen_by_query,
+    explicit_language,
+    format_number,
+    pick_language,
+    ui,
+    with_lang,
+)
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -57,8 +66,13 @@ def render(
         "other_lang": "ja" if lang == "en" else "en",
         "alternates": language_alternates(request),
     }
+    # Links carry the language only when the reader chose it (a ?lang= link or the cookie): a
+    # reader whose browser picked it gets the same language on the next page anyway.
+    chosen = explicit_language(request)
     page = TEMPLATES.get_template(template).render(
-        request=request, lang=lang, L=lambda href: with_lang(str(href), lang), **{**common, **context},
+        request=request, lang=lang, link_lang=chosen,
+        L=(lambda href: with_lang(str(href), chosen)) if chosen else (lambda href: str(href)),
+        **{**common, **context},
     )
     out = dict(headers or {})
     out.setdefault("Content-Language", lang)
