@@ -205,7 +205,8 @@ def test_conflicting_claims_are_shown_side_by_side(
     if not rows:
         pytest.skip("no conflicting literal claims in the data")
     page = client.get("/doc/" + rows[0]["s"][len(BASE) + 3:], headers={"accept": "text/html"})
-    assert 'class="differs' in page.text and 'class="by-source"' in page.text and 'class="differ" role="note"' in page.text
+    assert 'class="differs' in page.text and 'class="by-source"' in page.text
+    assert 'class="differ" role="note"' in page.text, "one line says how the sources differ"
 
 
 def test_named_graph_documents(client: TestClient) -> None:
