@@ -10,11 +10,13 @@ from __future__ import annotations
 
 __all__ = ["TEMPLATES", "language_alternates", "pick_language", "render"]
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -36,6 +38,15 @@ TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 TEMPLATES.filters["number"] = lambda v: format_number(str(v), "en")
+_CURIE = re.compile(r"\b(?:rdf|rdfs|owl|skos|org|schema|dcterms|prov|time|dcat|void|xsd|clair|foaf|sh):[A-Za-z][\w-]*")
+
+
+def _curies_as_code(text: object) -> Markup:
+    """Prefixed names inside prose (an ontology definition) become ``<code>``: identifiers, not words."""
+    return Markup(_CURIE.sub(lambda m: f"<code>{m.group(0)}</code>", str(escape(str(text)))))  # noqa: S704
+
+
+TEMPLATES.filters["curies_as_code"] = _curies_as_code
 
 #: a year: the cookie only remembers a choice the reader made with a ?lang= link
 _COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -1,11 +1,12 @@
 """Claims as a reader reads them: quantities with their bound, and why two sources differ.
 
 A quantity is a ``schema:QuantitativeValue`` with ``schema:value`` (exact), ``schema:minValue``
-(at least) and/or ``schema:maxValue`` (at most), and ``schema:unitText``. When sources give
+(a lower bound: "more than N", as the ontology documents it for participant counts) and/or
+``schema:maxValue`` (an upper bound), and ``schema:unitText``. When sources give
 different values for one property, :func:`classify` says which kind of difference it is:
 
 - **refinement**: the same value at different precision (1988 / July 1988), or one figure that
-  lies inside the other's range (at least 47 / 67);
+  lies inside the other's range (more than 47 / 67);
 - **different dates**: figures that cannot both hold at one time but come from sources read on
   different dates, or two lower bounds of one count (a count stated at different times);
 - **contradiction**: anything else.

@@ -188,7 +188,7 @@ class _Builder:
         return {"kind": "literal", "text": term.value, "lang": None, "code": True}
 
     def quantity(self, q: Quantity) -> dict[str, Any]:
-        """``at least 79,000`` + unit, as one phrase in the reader's language."""
+        """``more than 79,000`` + unit, as one phrase in the reader's language."""
         def n(x: float) -> str:
             return format_number(str(int(x)) if x == int(x) else str(x), self.lang)
 
@@ -197,7 +197,8 @@ class _Builder:
         elif q.min_value is not None and q.max_value is not None:
             amount = self.t("between", min=n(q.min_value), max=n(q.max_value))
         elif q.min_value is not None:
-            amount = self.t("at_least", n=n(q.min_value))
+            # the ontology's convention (clair:participantCount): schema:minValue N is "more than N"
+            amount = self.t("more_than", n=n(q.min_value))
         elif q.max_value is not None:
             amount = self.t("at_most", n=n(q.max_value))
         else:
