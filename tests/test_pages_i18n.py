@@ -100,6 +100,7 @@ def test_the_reviewed_table_is_well_formed() -> None:
     assert not any(k.startswith(CLAIR_NS) for k in table), "project terms take their words from the ontology"
     assert humanise("foundingDate") == "founding date" and humanise("has Unit") == "has unit"
     assert humanise("OrganizationalUnit") == "organizational unit" and humanise("URI space") == "URI space"
+    assert humanise("Membership") == "membership" and humanise("SPARQL target") == "SPARQL target"
 
 
 def test_every_ui_string_has_both_languages() -> None:

@@ -53,9 +53,8 @@ def humanise(label: str) -> str:
     if " " not in label and any(c.isupper() for c in label[1:]):
         words = _CAMEL.sub(" ", label).split(" ")
         return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
-    words = label.split(" ")
-    # keep acronyms (URI, SPARQL, XSD) and the first word's case; lower the rest ("has Unit" -> "has unit")
-    return " ".join([words[0], *(w if w.isupper() else w.lower() for w in words[1:])])
+    # lower every word but acronyms (URI, SPARQL, XSD): "has Unit" -> "has unit", "Membership" -> "membership"
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in label.split(" "))
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,8 @@ class TermLabels:
         lang_of = None
         if words is not None and not self.has(iri, lang):
             lang_of = "en"
-        return {"iri": iri, "href": href, "text": words or curie, "title": curie if curie != iri else None,
-                "external": external, "lang": lang_of, "unlabelled": words is None}
+        return {"iri": iri, "href": href, "text": words or curie, "title": curie if curie != iri else iri,
+                "external": external, "lang": lang_of, "unlabelled": words is None, "term": True}
 
     @staticmethod
     def build(store: Store) -> TermLabels:

@@ -327,12 +327,14 @@ def entity_view(doc: EntityDocument, *, base: str, lang: str, terms: TermLabels,
             "summary": t("count_of", n=len(unique), what=what).strip() if what else str(len(unique)),
         })
     incoming.sort(key=lambda g: (-g["count"], str(g["property"]["text"])))
-    totals: dict[str, int] = defaultdict(int)
-    for g in incoming:
-        if g["what"]:
-            totals[g["what"]] += g["count"]
+    # the summary counts distinct linking things per kind ("47 domestic branch offices, 7 overseas offices")
+    by_kind: dict[str, set[str]] = defaultdict(set)
+    for (_, kind), subjects in groups.items():
+        if kind and terms.label(kind, lang):
+            by_kind[kind].update(x["iri"] for x in subjects)
     incoming_summary = "" if len(incoming) < 2 else (", " if lang == "en" else "、").join(
-        t("count_of", n=n, what=w) for w, n in sorted(totals.items(), key=lambda kv: -kv[1])
+        t("count_of", n=len(members), what=plural(terms.label(kind, lang) or "", len(members), lang))
+        for kind, members in sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     )
 
     # -- identity links ---------------------------------------------------------------------------
