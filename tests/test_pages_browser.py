@@ -205,7 +205,8 @@ class Browser:
         self.events.clear()
         found = self.evaluate(f"(() => {{ const a = document.querySelector({json.dumps(selector)}); "
                               "if (!a) return false; "
-                              "a.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window})); "
+                              "a.dispatchEvent(new MouseEvent('click', "
+                              "{bubbles: true, cancelable: true, view: window})); "
                               "return true; })()")
         assert found, f"no link {selector} on {self.evaluate('location.href')}"
         self.settle()
