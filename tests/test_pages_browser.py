@@ -61,6 +61,7 @@ PAGES = {
     "downloads": "/downloads/",
     "search": "/search?q=London",
     "not-found": "/id/office/atlantis",
+    "source-jetprogramme": "/graph/jetprogramme",
 }
 WIDTHS = (1280, 390)
 LANGUAGES = ("en", "ja")

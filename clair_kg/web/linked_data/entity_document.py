@@ -40,7 +40,7 @@ from .common import (
     rdf_document_response,
     split_extension,
 )
-from .provenance import SourceInfo, source_infos
+from .provenance import SOURCE_PROPERTIES, SourceInfo, source_infos
 from .terms import TermLabels, term_labels
 from .view import Place, entity_view
 
@@ -139,6 +139,8 @@ def _document(request: Request, iri: str, path: str, media: str, *, explicit: bo
     view = entity_view(
         doc, base=base, lang=lang, terms=terms, sources=infos, quantities=quantities_of(ctx.store, iri),
         places=_places(ctx.store, iri), subject_types=_subject_types(ctx.store, iri),
+        # a source's page shows its own description in the "about this source" card, not as rows
+        shown_elsewhere=SOURCE_PROPERTIES if iri in infos else (),
     )
     formats = [
         {"href": f"{path}.{MEDIA_EXTENSIONS[m]}", "name": FORMAT_NAMES[m], "type": m}

@@ -245,7 +245,7 @@ def _family(term: Term) -> str | None:
 
 def entity_view(doc: EntityDocument, *, base: str, lang: str, terms: TermLabels, sources: dict[str, SourceInfo],
                 quantities: dict[str, Quantity] | None = None, places: dict[str, Place] | None = None,
-                subject_types: dict[str, list[str]] | None = None) -> EntityView:
+                subject_types: dict[str, list[str]] | None = None, shown_elsewhere: tuple[str, ...] = ()) -> EntityView:
     """Everything the entity template needs, in the reader's language ``lang``."""
     b = _Builder(doc, base, lang, terms, sources, quantities or {})
     t = b.t
@@ -267,7 +267,8 @@ def entity_view(doc: EntityDocument, *, base: str, lang: str, terms: TermLabels,
     in_heading = {p for p in LOCATION if places and all(
         isinstance(s.object, NamedNode) and s.object.value in places for s in by_predicate.get(p, []))}
     rows = []
-    for p in sorted((p for p in by_predicate if p not in _NOT_ROWS and p not in in_heading), key=order):
+    hidden = {*_NOT_ROWS, *in_heading, *shown_elsewhere}
+    for p in sorted((p for p in by_predicate if p not in hidden), key=order):
         statements = by_predicate[p]
         values = [{**b.value(s.object, blanks), "sources": b.source_list(s.graphs)} for s in statements]
         # Claims from different sources of one family (one language, typed values, quantities)
