@@ -170,8 +170,11 @@ def test_search_page_language_switch_goes_through_the_cookie(fresh: TestClient) 
     back = fresh.get("/language/en", params={"next": "/search?q=London"}, follow_redirects=False)
     assert back.status_code == 303 and back.headers["location"] == "/search?q=London"
     assert "lang=en" in back.headers["set-cookie"]
-    away = fresh.get("/language/ja", params={"next": "//evil.example/"}, follow_redirects=False)
-    assert away.headers["location"] == "/"
+    for hostile in ("//evil.example/", "/\\evil.example/", "https://evil.example/", "/x\r\nSet-Cookie: a=b"):
+        away = fresh.get("/language/ja", params={"next": hostile}, follow_redirects=False)
+        assert away.status_code == 303 and away.headers["location"] == "/", hostile
+    japanese = fresh.get("/language/ja", params={"next": "/search?q=ロンドン"}, follow_redirects=False)
+    assert japanese.headers["location"] == "/search?q=%E3%83%AD%E3%83%B3%E3%83%89%E3%83%B3"
     assert fresh.get("/language/fr").status_code == 400
 
 

@@ -389,7 +389,8 @@ def choose_language(code: str, request: Request) -> Response:
     if code not in SUPPORTED_LANGUAGES:
         raise InvalidParameter("code", f"expected one of {', '.join(SUPPORTED_LANGUAGES)}")
     target = request.query_params.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\\\" in target:
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)):
         target = "/"  # only this site's pages: no open redirect
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, path="/", samesite="lax")
