@@ -128,7 +128,7 @@ def _document(request: Request, iri: str, path: str, media: str, *, explicit: bo
         return rdf_document_response(
             request, doc.triples(), media, etag=tag, link=link, context_url=_context_url(request), vary=rdf_vary,
         )
-    vary = "Accept-Language" if explicit else "Accept, Accept-Language"
+    vary = "Accept-Language, Cookie" if explicit else "Accept, Accept-Language, Cookie"
     headers = {**standard_headers(tag, vary=vary), "Link": link, "Content-Language": lang}
     if not_modified(request, tag):
         return not_modified_response(tag, headers)

@@ -89,7 +89,7 @@ def landing(request: Request) -> Response:
     ctx = get_context(request)
     lang = pick_language(request)
     tag = etag(request, media, lang)
-    headers = {**standard_headers(tag, vary="Accept, Accept-Language"), "Content-Language": lang,
+    headers = {**standard_headers(tag, vary="Accept, Accept-Language, Cookie"), "Content-Language": lang,
                "Link": ", ".join(
                    f'<{str(request.base_url).rstrip("/")}/.well-known/void.{MEDIA_EXTENSIONS[m]}>; '
                    f'rel="alternate describedby"; type="{m}"' for m in RDF_FORMATS)}
@@ -198,7 +198,8 @@ def _schema_doc(request: Request, name: str, ext: str | None) -> Response:
     tag = etag(request, media, lang if media == "text/html" else "")
     path = f"/{name}"
     link = alternates(request, path, media)
-    vary = ("Accept-Language" if media == "text/html" else None) if ext else "Accept, Accept-Language"
+    html_vary = "Accept-Language, Cookie"  # the language comes from the cookie or Accept-Language
+    vary = (html_vary if media == "text/html" else None) if ext else "Accept, " + html_vary
     if media != "text/html":
         return rdf_document_response(request, _graph_triples(request, name), media, etag=tag, link=link,
                                      context_url=_context_url(request), vary=vary)
