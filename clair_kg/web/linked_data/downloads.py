@@ -52,7 +52,8 @@ def downloads_index(request: Request) -> Response:
             return not_modified_response(tag, headers)
         body = {"version": dist.metadata.version, "issued": dist.metadata.issued, "files": files}
         return Response(json.dumps(body, indent=1), media_type="application/json", headers=headers)
-    headers = {**standard_headers(tag, vary="Accept, Accept-Language, Cookie"), "Content-Language": pick_language(request)}
+    headers = {**standard_headers(tag, vary="Accept, Accept-Language, Cookie"),
+               "Content-Language": pick_language(request)}
     if not_modified(request, tag):
         return not_modified_response(tag, headers)
     return render(request, "downloads.html", {"files": files, "meta": dist.metadata},
