@@ -36,6 +36,7 @@ from .search import LabelIndex
 from .settings import Settings
 from .sparql.service import SparqlService
 from .store import Store
+from .terms import TermLabels
 
 log = logging.getLogger("clair_kg")
 
@@ -92,6 +93,8 @@ class Runtime:
     labels: Once[LabelIndex]
     #: named graph IRI -> its statements, for the Service Description
     graph_sizes: Once[dict[str, int]]
+    #: words for every property and class the pages show, in English and Japanese
+    terms: Once[TermLabels]
     #: what ETags are made from: the release and the named queries it serves
     etag_seed: str = field(init=False)
 
@@ -132,8 +135,10 @@ def build_runtime(
         sparql=SparqlService(settings, store, nquads=worker_graph, on_overrun=on_overrun),
         labels=Once(lambda: LabelIndex.build(store, settings.base_iri)),
         graph_sizes=Once(lambda: _graph_sizes(store)),
+        terms=Once(lambda: TermLabels.build(store)),
     )
-    for part in (runtime.labels, runtime.graph_sizes):
+    parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms)
+    for part in parts:
         try:
             part.get()
         except StoreUnavailable as exc:

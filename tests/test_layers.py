@@ -42,6 +42,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "clair_kg.search": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.reconcile": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.describe": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.terms": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.named_queries": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.runtime": (*BUILD_SIDE, "clair_kg.web", "clair_kg.server", "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.web": (*BUILD_SIDE, "clair_kg.server", "clair_kg.cli", *HEAVY),

@@ -173,8 +173,9 @@ def test_document_has_own_triples_labels_of_links_and_incoming(
 
 def test_entity_page_language_sources_and_external_links(client: TestClient) -> None:
     ja = client.get("/doc/prefecture/hokkaido?lang=ja")
+    client.cookies.clear()  # ?lang= stores the choice in a cookie; the shared client must not keep it
     assert '<html lang="ja">' in ja.text and "北海道</h1>" in ja.text
-    assert ja.headers["content-language"] == "ja"
+    assert ja.headers["content-language"] == "ja" and "lang=ja" in ja.headers["set-cookie"]
     ja2 = client.get("/doc/prefecture/hokkaido", headers={"accept-language": "ja,en;q=0.5"})
     assert "北海道</h1>" in ja2.text
     en = client.get("/doc/prefecture/hokkaido", headers={"accept-language": "en"})
@@ -204,7 +205,8 @@ def test_conflicting_claims_are_shown_side_by_side(
     if not rows:
         pytest.skip("no conflicting literal claims in the data")
     page = client.get("/doc/" + rows[0]["s"][len(BASE) + 3:], headers={"accept": "text/html"})
-    assert 'class="conflict"' in page.text and 'class="by-source"' in page.text
+    assert 'class="differs' in page.text and 'class="by-source"' in page.text
+    assert 'class="differ" role="note"' in page.text, "one line says how the sources differ"
 
 
 def test_named_graph_documents(client: TestClient) -> None:

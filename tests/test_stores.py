@@ -302,7 +302,8 @@ def test_dataset_named_graphs(store: Store) -> None:
     spec = DatasetSpec(named_graphs=(GRAPH + "wikipedia-article",))
     body = store.execute("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
                          media_type="application/sparql-results+json", dataset=spec).body
-    assert _parsed_rows(body, "application/sparql-results+json") == _rows([{"g": NamedNode(GRAPH + "wikipedia-article")}])
+    expected = _rows([{"g": NamedNode(GRAPH + "wikipedia-article")}])
+    assert _parsed_rows(body, "application/sparql-results+json") == expected
     # named-graph-uri alone: the default graph is empty (like FROM NAMED without FROM)
     assert _count(store, COUNT_DEFAULT, spec) == 0
     full = DatasetSpec(default_graphs=(GRAPH + "reference",), named_graphs=(GRAPH + "wikipedia-article",))

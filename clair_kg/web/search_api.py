@@ -51,7 +51,8 @@ def search(
     types = [t.strip() for t in (type or "").split(",") if t.strip()]
     if not q.strip() and media != "text/html":
         raise InvalidParameter("q", "is required: the text to search for")
-    etag = etag_for(ctx.etag_seed, "search", q, ",".join(types), lang or "", str(size), media)
+    etag = etag_for(ctx.etag_seed, "search", q, ",".join(types), lang or "", str(size), media,
+                    pick_language(request) if media == "text/html" else "")
     headers = standard_headers(etag, vary="Accept, Accept-Language")
     if not_modified(request, etag):
         return not_modified_response(etag, headers)

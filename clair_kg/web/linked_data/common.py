@@ -12,7 +12,6 @@ __all__ = [
     "DOC_FORMATS",
     "RDF_FORMATS",
     "Publication",
-    "UI",
     "alternates",
     "content_type",
     "local_href",
@@ -31,11 +30,11 @@ from pyoxigraph import Triple
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..publish.rdfio import serialize_graph
-from ..runtime import Publication
-from .context import get_context
-from .http import etag_for, not_modified, not_modified_response, standard_headers
-from .negotiate import MEDIA_EXTENSIONS, negotiate
+from ...publish.rdfio import serialize_graph
+from ...runtime import Publication
+from ..context import get_context
+from ..http import etag_for, not_modified, not_modified_response, standard_headers
+from ..negotiate import MEDIA_EXTENSIONS, negotiate
 
 RDF_FORMATS: tuple[str, ...] = (
     "text/turtle",
@@ -56,23 +55,6 @@ FORMAT_NAMES = {
 #: Accept values that mean one of the documents' formats
 DOC_SYNONYMS = {"application/json": "application/ld+json", "application/xml": "application/rdf+xml"}
 _EXTENSIONS = {MEDIA_EXTENSIONS[m]: m for m in DOC_FORMATS}
-
-UI: dict[str, dict[str, str]] = {
-    "en": {
-        "property": "Property", "value": "Value", "source": "Source", "sources": "Sources",
-        "incoming": "Linked from", "external": "Elsewhere", "formats": "This page as data",
-        "sources_differ": "Sources differ", "type": "Type", "other_lang": "日本語",
-        "not_found": "Not found", "search": "Search the graph", "home": "Home",
-        "statements": "Statements", "about": "About", "identifier": "Identifier",
-    },
-    "ja": {
-        "property": "プロパティ", "value": "値", "source": "出典", "sources": "出典",
-        "incoming": "この項目へのリンク", "external": "外部リンク", "formats": "データ形式",
-        "sources_differ": "出典により異なる", "type": "種類", "other_lang": "English",
-        "not_found": "見つかりません", "search": "グラフを検索", "home": "ホーム",
-        "statements": "記述", "about": "概要", "identifier": "識別子",
-    },
-}
 
 
 def split_extension(name: str) -> tuple[str, str | None]:

@@ -1,6 +1,6 @@
 """``/downloads/``: the release's dumps, dataset description and checksums, with a listing page.
 
-The files are built in memory from the store on first use (:func:`~.ld_common.publication`), so a
+The files are built in memory from the store on first use (:func:`~.common.publication`), so a
 server needs no prior ``clair-kg build``. Each has its media type, exact ``Content-Length`` and an
 ETag from its SHA-256; ``.gz`` files are served as ``application/gzip`` (the bytes as built).
 """
@@ -15,10 +15,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..errors import NotFound
-from .http import not_modified, not_modified_response, standard_headers
-from .ld_common import FORMAT_NAMES, content_type, etag, negotiate_doc, publication
-from .templating import pick_language, render
+from ...errors import NotFound
+from ..http import not_modified, not_modified_response, standard_headers
+from ..templating import pick_language, render
+from .common import FORMAT_NAMES, content_type, etag, negotiate_doc, publication
 
 router = APIRouter(tags=["downloads"])
 
@@ -52,7 +52,8 @@ def downloads_index(request: Request) -> Response:
             return not_modified_response(tag, headers)
         body = {"version": dist.metadata.version, "issued": dist.metadata.issued, "files": files}
         return Response(json.dumps(body, indent=1), media_type="application/json", headers=headers)
-    headers = standard_headers(tag, vary="Accept, Accept-Language")
+    headers = {**standard_headers(tag, vary="Accept, Accept-Language, Cookie"),
+               "Content-Language": pick_language(request)}
     if not_modified(request, tag):
         return not_modified_response(tag, headers)
     return render(request, "downloads.html", {"files": files, "meta": dist.metadata},

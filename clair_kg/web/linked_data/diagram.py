@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode
 
-from ..describe import pick_label
-from ..store import Store
-from .ld_common import local_href
+from ...describe import pick_label
+from ...store import Store
+from ..i18n import ui, with_lang
+from .common import local_href
 
 _MAIN_ORG = """
 PREFIX org: <http://www.w3.org/ns/org#>
@@ -30,8 +31,9 @@ SELECT ?org (COUNT(DISTINCT ?u) AS ?n) WHERE { ?org org:hasUnit ?u } GROUP BY ?o
 _UNITS = """
 PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX schema: <https://schema.org/>
-SELECT ?u ?type ?code WHERE {
+SELECT ?u ?type ?code ?loc WHERE {
   ?org org:hasUnit ?u .
+  OPTIONAL { ?u schema:location ?loc }
   OPTIONAL { ?u a ?type FILTER(?type != org:OrganizationalUnit) }
   OPTIONAL { ?u schema:location ?loc . ?loc ?codep ?code .
              FILTER(?codep = <https://w3id.org/clair-kg/ontology#isoCode>) }
@@ -41,7 +43,7 @@ _LABELS = """
 PREFIX org: <http://www.w3.org/ns/org#>
 SELECT ?x ?l WHERE {
   { ?org org:hasUnit ?x } UNION { ?org org:hasUnit ?u . ?u a ?x } UNION { ?org org:hasPrimarySite ?x }
-  UNION { ?x org:hasUnit ?org }
+  UNION { ?x org:hasUnit ?org } UNION { ?org org:hasUnit ?u . ?u <https://schema.org/location> ?x }
   ?x <http://www.w3.org/2004/02/skos/core#prefLabel>|<http://www.w3.org/2000/01/rdf-schema#label> ?l
 }
 """
@@ -115,10 +117,13 @@ def org_diagram(store: Store, lang: str) -> OrgDiagram | None:
     alts = _labels([{"x": org, "l": r.get("alt")} for r in org_rows if r.get("alt") is not None])
     site = next((r["site"] for r in org_rows if isinstance(r.get("site"), NamedNode)), None)
     members: dict[str, dict[str, str]] = defaultdict(dict)  # class -> unit -> sort code
+    located: dict[str, str] = {}  # unit -> the place it is in
     for r in store.select(_UNITS, bindings={"org": org}):
-        u, ty, code = r.get("u"), r.get("type"), r.get("code")
+        u, ty, code, loc = r.get("u"), r.get("type"), r.get("code"), r.get("loc")
         if not isinstance(u, NamedNode):
             continue
+        if isinstance(loc, NamedNode):
+            located.setdefault(u.value, loc.value)
         cls = ty.value if isinstance(ty, NamedNode) else ""
         members[cls].setdefault(u.value, code.value if isinstance(code, Literal) else "")
     # a unit typed with several classes goes into the smallest of them only
@@ -131,6 +136,13 @@ def org_diagram(store: Store, lang: str) -> OrgDiagram | None:
         placed.update(units)
         full = [pick_label(labels.get(u, {}), lang) or u.rsplit("/", 1)[-1] for u in units]
         short = _shorten(full)
+        # A unit without a name in the reader's language is shown by its place's name in it
+        # (the branches have English names only; their prefectures have Japanese ones).
+        for i, unit in enumerate(units):
+            place = labels.get(located.get(unit, ""), {})
+            if lang not in labels.get(unit, {}) and lang in place:
+                short[i] = place[lang]
+                full[i] = f"{full[i]} ({place[lang]})"
         items = sorted(
             (Unit(u, f, s) for u, f, s in zip(units, full, short, strict=True)),
             key=lambda x: (members[cls][x.iri] or "~", x.short),
@@ -142,15 +154,20 @@ def org_diagram(store: Store, lang: str) -> OrgDiagram | None:
     org_short = pick_label(alts.get(org.value, {}), "en") or org_label
     site_label = pick_label(labels.get(site.value, {}), lang) if isinstance(site, NamedNode) else None
     if site_label:
-        site_label = ("本部: " if lang == "ja" else "Headquarters: ") + site_label
+        site_label = ui(lang).headquarters + (": " if lang == "en" else "：") + site_label
     return OrgDiagram(org.value, org_label, org_short, site_label, tuple(groups))
+
+
+def _href(iri: str, base: str, link_lang: str | None) -> str:
+    href = local_href(iri, base)
+    return with_lang(href, link_lang) if link_lang else href
 
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def render_svg(d: OrgDiagram, *, base: str, title: str) -> str:
+def render_svg(d: OrgDiagram, *, base: str, title: str, link_lang: str | None = None) -> str:
     """The diagram as an inline, accessible SVG (links are plain ``<a href>``)."""
     width = 960
     top = 20
@@ -174,7 +191,7 @@ def render_svg(d: OrgDiagram, *, base: str, title: str) -> str:
             for i, u in enumerate(g.units):
                 y = y0 + i * (box_h + 8)
                 out.append(
-                    f'<a href="{_e(local_href(u.iri, base))}"><title>{_e(u.label)}</title>'
+                    f'<a href="{_e(_href(u.iri, base, link_lang))}"><title>{_e(u.label)}</title>'
                     f'<rect x="{cx - box_w / 2:.0f}" y="{y:.0f}" width="{box_w:.0f}" height="{box_h}" rx="6" '
                     'class="unit"/>'
                     f'<text x="{cx:.0f}" y="{y + 20:.0f}" text-anchor="middle" class="ulabel">{_e(u.short)}</text></a>'
@@ -189,7 +206,7 @@ def render_svg(d: OrgDiagram, *, base: str, title: str) -> str:
                 x = x0 + (i % cols) * cell_w
                 y = y0 + (i // cols) * (cell_h + 4)
                 out.append(
-                    f'<a href="{_e(local_href(u.iri, base))}"><title>{_e(u.label)}</title>'
+                    f'<a href="{_e(_href(u.iri, base, link_lang))}"><title>{_e(u.label)}</title>'
                     f'<rect x="{x + 1:.0f}" y="{y:.0f}" width="{cell_w - 3:.0f}" height="{cell_h}" rx="4" '
                     'class="cell"/>'
                     f'<text x="{x + cell_w / 2:.0f}" y="{y + 15:.0f}" text-anchor="middle" class="clabel">'
@@ -197,7 +214,7 @@ def render_svg(d: OrgDiagram, *, base: str, title: str) -> str:
                 )
             heights.append(y0 + ((len(g.units) + cols - 1) // cols) * (cell_h + 4))
     height = int(max(heights) + 20)
-    org_href = _e(local_href(d.org, base))
+    org_href = _e(_href(d.org, base, link_lang))
     head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="diagram-title diagram-desc">',

@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 
 from ..errors import ClairKgError
 from ..store.base import QueryForm
+from .linked_data.result_cells import DatasetLabels, iri_cell
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from .protocol import QueryRequest
-    from .service import SparqlService
+    from ..sparql.protocol import QueryRequest
+    from ..sparql.service import SparqlService
 
 #: rows shown in the page's table; the full result is one click away in any format
 PAGE_ROWS = 500
@@ -37,6 +38,7 @@ PREFIX skos:   <http://www.w3.org/2004/02/skos/core#>
 class Example:
     title: str
     query: str
+    title_ja: str = ""
 
     @property
     def href(self) -> str:
@@ -44,7 +46,7 @@ class Example:
 
 
 EXAMPLES: tuple[Example, ...] = (
-    Example("CLAIR's overseas offices and where they are", _PREFIXES + """
+    Example("CLAIR's overseas offices and where they are", title_ja="CLAIRの海外事務所と所在地", query=_PREFIXES + """
 SELECT ?office ?name ?place WHERE {
   ?office a clair:OverseasOffice ;
           rdfs:label ?name ;
@@ -52,14 +54,15 @@ SELECT ?office ?name ?place WHERE {
   FILTER(LANG(?name) = "en")
 }
 ORDER BY ?name"""),
-    Example("Branch offices in Japan, with Japanese names where known", _PREFIXES + """
+    Example("Branch offices in Japan, with Japanese names where known",
+            title_ja="国内支部（日本語名があれば併記）", query=_PREFIXES + """
 SELECT ?branch ?en ?ja WHERE {
   ?branch a clair:BranchOffice ; rdfs:label ?en .
   FILTER(LANG(?en) = "en")
   OPTIONAL { ?branch rdfs:label ?ja FILTER(LANG(?ja) = "ja") }
 }
 ORDER BY ?en"""),
-    Example("JET Programme positions", _PREFIXES + """
+    Example("JET Programme positions", title_ja="JETプログラムの職種", query=_PREFIXES + """
 SELECT ?position ?label ?abbreviation ?definition WHERE {
   ?position skos:inScheme <https://w3id.org/clair-kg/id/scheme/jet-positions> ;
             skos:prefLabel ?label ;
@@ -67,17 +70,20 @@ SELECT ?position ?label ?abbreviation ?definition WHERE {
             skos:definition ?definition .
 }
 ORDER BY ?abbreviation"""),
-    Example("Ministries, in English and Japanese", _PREFIXES + """
+    Example("Ministries, in English and Japanese", title_ja="関係省庁（英語・日本語）", query=_PREFIXES + """
 SELECT ?ministry ?label WHERE {
   ?ministry a clair:Ministry ; rdfs:label ?label .
 }
 ORDER BY ?ministry ?label"""),
-    Example("How many things of each type, per source graph", """SELECT ?graph ?type (COUNT(?s) AS ?n) WHERE {
+    Example("How many things of each type, per source graph",
+            title_ja="出典グラフごとの種類別件数", query="""SELECT ?graph ?type (COUNT(?s) AS ?n) WHERE {
   GRAPH ?graph { ?s a ?type }
 }
 GROUP BY ?graph ?type
 ORDER BY ?graph DESC(?n)"""),
-    Example("Everything said about CLAIR (DESCRIBE)", "DESCRIBE <https://w3id.org/clair-kg/id/org/clair>"),
+    Example("Everything said about CLAIR (DESCRIBE)",
+            title_ja="CLAIRについてのすべての記述（DESCRIBE）",
+            query="DESCRIBE <https://w3id.org/clair-kg/id/org/clair>"),
 )
 
 DOWNLOAD_FORMATS = {
@@ -87,13 +93,13 @@ DOWNLOAD_FORMATS = {
 }
 
 
-def _cell(term: dict[str, str] | None) -> dict[str, str]:
+def _cell(term: dict[str, str] | None, names: DatasetLabels, lang: str, link_lang: str | None) -> dict[str, Any]:
     if term is None:
         return {"text": "", "kind": "unbound"}
     kind = term.get("type", "")
     value = term.get("value", "")
     if kind == "uri":
-        return {"text": value, "kind": "iri", "href": value}
+        return iri_cell(value, names, lang, link_lang)
     if kind == "bnode":
         return {"text": "_:" + value, "kind": "bnode"}
     note = "@" + term["xml:lang"] if "xml:lang" in term else ""
@@ -103,9 +109,11 @@ def _cell(term: dict[str, str] | None) -> dict[str, str]:
 
 
 async def page_context(
-    settings: Settings, request: QueryRequest, form: QueryForm | None, service: SparqlService
+    settings: Settings, request: QueryRequest, form: QueryForm | None, service: SparqlService, lang: str = "en",
+    link_lang: str | None = None,
 ) -> dict[str, Any]:
-    """Template variables for ``sparql.html``; runs ``request.query`` when there is one."""
+    """Template variables for ``sparql.html`` in the reader's language ``lang``; runs
+    ``request.query`` when there is one."""
     context: dict[str, Any] = {
         "examples": EXAMPLES,
         "query": request.query or EXAMPLES[0].query,
@@ -141,7 +149,8 @@ async def page_context(
     variables: list[str] = data["head"]["vars"]
     bindings = data["results"]["bindings"]
     context["variables"] = variables
-    context["rows"] = [[_cell(b.get(v)) for v in variables] for b in bindings[:PAGE_ROWS]]
+    names = DatasetLabels.load(service.store, settings.base_iri)
+    context["rows"] = [[_cell(b.get(v), names, lang, link_lang) for v in variables] for b in bindings[:PAGE_ROWS]]
     context["row_count"] = len(bindings)
     context["rows_shown"] = min(len(bindings), PAGE_ROWS)
     return context

@@ -17,18 +17,21 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from ..describe import pick_label
-from ..publish.rdfio import compact_iri
-from ..store import Term
-from .context import get_context
-from .http import not_modified, not_modified_response, standard_headers
-from .ld_common import (
+from ...describe import label_language, pick_label
+from ...errors import InvalidParameter
+from ...publish.rdfio import compact_iri
+from ...store import Term
+from ..context import get_context
+from ..http import not_modified, not_modified_response, standard_headers
+from ..i18n import LANG_COOKIE, SUPPORTED_LANGUAGES, explicit_language, ui
+from ..negotiate import MEDIA_EXTENSIONS
+from ..templating import pick_language, render
+from .common import (
     DOC_FORMATS,
     FORMAT_NAMES,
     RDF_FORMATS,
-    UI,
     alternates,
     etag,
     local_href,
@@ -36,9 +39,9 @@ from .ld_common import (
     publication,
     rdf_document_response,
 )
-from .ld_diagram import org_diagram, render_svg
-from .negotiate import MEDIA_EXTENSIONS
-from .templating import pick_language, render
+from .diagram import org_diagram, render_svg
+from .provenance import SourceInfo, source_infos
+from .terms import TermLabels, term_labels
 
 router = APIRouter(tags=["linked data"])
 
@@ -55,14 +58,15 @@ _SHAPE_CLASSES = (SH + "NodeShape", SH + "PropertyShape")
 _GRAPH = "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 EXAMPLES = (
-    ("Overseas offices and their cities", """PREFIX clair: <https://w3id.org/clair-kg/ontology#>
+    ({"en": "Overseas offices and their cities", "ja": "海外事務所と所在都市"}, """PREFIX clair: <https://w3id.org/clair-kg/ontology#>
 PREFIX schema: <https://schema.org/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?office ?name ?city WHERE {
   ?office a clair:OverseasOffice ; skos:prefLabel ?name ; schema:location/skos:prefLabel ?city .
   FILTER(lang(?name) = "en" && lang(?city) = "en")
 } ORDER BY ?name"""),
-    ("Statements per source (named graph)", """SELECT ?graph (COUNT(*) AS ?statements)
+    ({"en": "Statements per source (named graph)", "ja": "出典（名前付きグラフ）ごとの記述数"},
+     """SELECT ?graph (COUNT(*) AS ?statements)
 WHERE { GRAPH ?graph { ?s ?p ?o } }
 GROUP BY ?graph ORDER BY DESC(?statements)"""),
 )
@@ -85,7 +89,7 @@ def landing(request: Request) -> Response:
     ctx = get_context(request)
     lang = pick_language(request)
     tag = etag(request, media, lang)
-    headers = {**standard_headers(tag, vary="Accept, Accept-Language"), "Content-Language": lang,
+    headers = {**standard_headers(tag, vary="Accept, Accept-Language, Cookie"), "Content-Language": lang,
                "Link": ", ".join(
                    f'<{str(request.base_url).rstrip("/")}/.well-known/void.{MEDIA_EXTENSIONS[m]}>; '
                    f'rel="alternate describedby"; type="{m}"' for m in RDF_FORMATS)}
@@ -94,12 +98,15 @@ def landing(request: Request) -> Response:
     meta = pub.distribution.metadata
     base = ctx.settings.base_iri
     diagram = org_diagram(ctx.store, lang)
-    svg = render_svg(diagram, base=base, title=_TITLES[lang]) if diagram else None
+    svg = render_svg(diagram, base=base, title=ui(lang).diagram_title,
+                     link_lang=explicit_language(request)) if diagram else None
+    terms = term_labels(request)
     kinds = [
-        {"label": pick_label(c.labels, lang) or compact_iri(c.iri), "count": c.entities,
-         "href": local_href(c.iri, base), "local": c.iri.startswith(base), "iri": c.iri}
+        {**terms.link(c.iri, lang, local_href(c.iri, base), external=not c.iri.startswith(base)),
+         "count": c.entities, "local": c.iri.startswith(base)}
         for c in meta.classes
     ]
+    infos = source_infos(ctx.store)
     context = {
 
         "meta": meta,
@@ -108,20 +115,21 @@ def landing(request: Request) -> Response:
         "kinds_main": [k for k in kinds if k["local"]],
         "kinds_other": [k for k in kinds if not k["local"]],
         "svg": svg,
-        "sources": [{"label": pick_label(s.labels, lang) or s.name, "href": local_href(s.iri, base),
-                     "triples": s.triples, "name": s.name} for s in meta.sources],
+        "sources": [_source_line(s.iri, s.name, s.triples, infos, lang, base) for s in meta.sources],
         "linksets": meta.linksets,
-        "examples": [{"title": t, "query": q, "href": "/sparql?query=" + quote(q)} for t, q in EXAMPLES],
+        "examples": [{"title": t[lang], "query": q, "href": "/sparql?query=" + quote(q)} for t, q in EXAMPLES],
         "example_resources": [{"href": local_href(e, base), "text": e[len(base):]} for e in meta.example_resources],
         "schema_json": json.dumps(pub.schema_org, ensure_ascii=False, indent=1).replace("</", "<\\/"),
-        "other_lang": "ja" if lang == "en" else "en",
-        "t": UI[lang],
     }
     return render(request, "landing.html", context, headers=headers)
 
 
-_TITLES = {"en": "CLAIR: headquarters, overseas offices and domestic branch offices",
-           "ja": "CLAIRの組織：本部・海外事務所・国内支部"}
+def _source_line(iri: str, name: str, triples: int, infos: dict[str, SourceInfo], lang: str,
+                 base: str) -> dict[str, Any]:
+    info = infos.get(iri)
+    label, label_lang = info.label(lang) if info else (name, "en")
+    return {"label": label, "label_lang": label_lang, "href": local_href(iri, base), "triples": triples,
+            "name": name, "date": info.retrieved if info else None}
 
 
 @router.head("/.well-known/void", include_in_schema=False)
@@ -190,7 +198,8 @@ def _schema_doc(request: Request, name: str, ext: str | None) -> Response:
     tag = etag(request, media, lang if media == "text/html" else "")
     path = f"/{name}"
     link = alternates(request, path, media)
-    vary = ("Accept-Language" if media == "text/html" else None) if ext else "Accept, Accept-Language"
+    html_vary = "Accept-Language, Cookie"  # the language comes from the cookie or Accept-Language
+    vary = (html_vary if media == "text/html" else None) if ext else "Accept, " + html_vary
     if media != "text/html":
         return rdf_document_response(request, _graph_triples(request, name), media, etag=tag, link=link,
                                      context_url=_context_url(request), vary=vary)
@@ -202,9 +211,9 @@ def _schema_doc(request: Request, name: str, ext: str | None) -> Response:
     doc_iri = ctx.project.ontology_iri if name == "ontology" else ctx.project.shapes_iri
     formats = [{"href": f"{path}.{MEDIA_EXTENSIONS[m]}", "name": FORMAT_NAMES[m], "type": m}
                for m in DOC_FORMATS if m != "text/html"]
-    page = _DocPage(triples, doc_iri, ctx.settings.base_iri, lang)
+    page = _DocPage(triples, doc_iri, ctx.settings.base_iri, lang, term_labels(request))
     context: dict[str, Any] = {"formats": formats, "header": page.header(),
-                               "other_lang": "ja" if lang == "en" else "en", "t": UI[lang], "path": path}
+                               "path": path}
     if name == "ontology":
         context["sections"] = page.ontology_sections()
         return render(request, "ontology.html", context, headers=headers)
@@ -212,10 +221,17 @@ def _schema_doc(request: Request, name: str, ext: str | None) -> Response:
     return render(request, "shapes.html", context, headers=headers)
 
 
+def _other(texts: dict[str, str], lang: str) -> str | None:
+    """The language of the text :func:`pick_label` shows, when it is not the page's."""
+    key = label_language(texts, lang)
+    return key if key and key != lang else None
+
+
 class _DocPage:
     """Reads an ontology or shapes graph into what its documentation page lists."""
 
-    def __init__(self, triples: list[Triple], doc_iri: str, base: str, lang: str) -> None:
+    def __init__(self, triples: list[Triple], doc_iri: str, base: str, lang: str, terms: TermLabels) -> None:
+        self.terms = terms
         self.doc_iri = doc_iri
         self.base = base
         self.lang = lang
@@ -236,13 +252,19 @@ class _DocPage:
         return pick_label(self._texts(iri, LABELS), self.lang)
 
     def link(self, term: Term) -> dict[str, Any]:
+        """A term in words (the prefixed name is the tooltip); a literal as its text."""
         if isinstance(term, NamedNode):
             iri = term.value
             if iri.startswith(self.doc_iri + "#"):
-                return {"href": "#" + iri.split("#", 1)[1], "text": compact_iri(iri), "external": False}
+                return {**self.terms.link(iri, self.lang, "#" + iri.split("#", 1)[1], external=False)}
             internal = iri.startswith(self.base)
-            return {"href": local_href(iri, self.base), "text": compact_iri(iri), "external": not internal}
-        return {"href": None, "text": self.turtle(term), "external": False}
+            if self.terms.labels.get(iri):
+                return self.terms.link(iri, self.lang, local_href(iri, self.base), external=not internal)
+            return {"href": local_href(iri, self.base), "text": iri, "external": not internal, "title": None,
+                    "lang": None}
+        if isinstance(term, Literal):
+            return {"href": None, "text": term.value, "external": False, "title": None, "lang": term.language or None}
+        return {"href": None, "text": self.turtle(term), "external": False, "title": None, "lang": None}
 
     def turtle(self, term: Term, depth: int = 0) -> str:
         """A compact Turtle-like rendering of a term, blank nodes and lists inlined."""
@@ -277,7 +299,10 @@ class _DocPage:
             "iri": self.doc_iri,
             "title": pick_label(titles, self.lang),
             "description": pick_label(descriptions, self.lang),
-            "version": ", ".join(self.turtle(v) for v in p.get("http://www.w3.org/2002/07/owl#versionInfo", [])),
+            "version": ", ".join(v.value for v in p.get("http://www.w3.org/2002/07/owl#versionInfo", [])
+                                 if isinstance(v, Literal)),
+            "title_lang": _other(titles, self.lang),
+            "description_lang": _other(descriptions, self.lang),
             "license": [v.value for v in p.get("http://purl.org/dc/terms/license", []) if isinstance(v, NamedNode)],
         }
 
@@ -286,15 +311,17 @@ class _DocPage:
         labels = self._texts(iri, LABELS)
         definitions = self._texts(iri, DEFINITIONS)
         others = [
-            {"property": {"href": local_href(k, self.base) if k.startswith(self.base) else k,
-                          "text": compact_iri(k), "external": not k.startswith(self.base)},
+            {"property": self.terms.link(k, self.lang, local_href(k, self.base) if k.startswith(self.base) else k,
+                                         external=not k.startswith(self.base)),
              "values": [self.link(v) for v in vs]}
             for k, vs in sorted(p.items()) if k not in skip
         ]
+        words = self.terms.label(iri, self.lang)
         return {
             "anchor": iri.split("#", 1)[1] if "#" in iri else iri.rsplit("/", 1)[-1],
             "iri": iri,
             "curie": compact_iri(iri),
+            "words": words or labels.get(self.lang) or labels.get("en") or compact_iri(iri),
             "label_en": labels.get("en") or labels.get(""),
             "label_ja": labels.get("ja"),
             "definition_en": definitions.get("en") or definitions.get(""),
@@ -351,3 +378,21 @@ class _DocPage:
             properties.sort(key=lambda x: str(x["path"]))
             out.append({**base_term, "properties": properties})
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the language switch for pages where ``lang`` is a parameter of the resource
+# ---------------------------------------------------------------------------------------------
+
+@router.get("/language/{code}", include_in_schema=False)
+def choose_language(code: str, request: Request) -> Response:
+    """Store the reader's language in the cookie and go back to ``next`` (a path of this site)."""
+    if code not in SUPPORTED_LANGUAGES:
+        raise InvalidParameter("code", f"expected one of {', '.join(SUPPORTED_LANGUAGES)}")
+    target = request.query_params.get("next", "/")
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)):
+        target = "/"  # only this site's pages: no open redirect
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, path="/", samesite="lax")
+    return response
