@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
+from conftest import app_for
 from fastapi.testclient import TestClient
 
-from clair_kg.publish import quads_from_store, release_distribution
-from clair_kg.release import Release
+from clair_kg.publish import Distribution
 from clair_kg.settings import Settings
 from clair_kg.store import EmbeddedStore
 from clair_kg.terms import TermLabels, humanise, load_table
-from clair_kg.web import create_app
 from clair_kg.web.i18n import SUPPORTED_LANGUAGES, _load, with_lang
 from clair_kg.web.linked_data.claims import Quantity, classify
 
@@ -32,9 +31,9 @@ PREFIXED = re.compile(r"\b(rdf|rdfs|owl|skos|org|schema|dcterms|dct|prov|time|dc
 
 
 @pytest.fixture()
-def fresh(settings: Settings, embedded_store: EmbeddedStore, release: Release) -> Iterator[TestClient]:
+def fresh(settings: Settings, embedded_store: EmbeddedStore, distribution: Distribution) -> Iterator[TestClient]:
     """A client of its own: the language cookie of one test never leaks into another."""
-    with TestClient(create_app(settings, embedded_store, release.info), base_url="http://testserver") as c:
+    with TestClient(app_for(settings, embedded_store, distribution), base_url="http://testserver") as c:
         yield c
 
 
@@ -77,7 +76,7 @@ def read(html: str) -> Text:
 # --- words for every term -------------------------------------------------------------------
 
 def test_every_term_of_the_graph_and_its_void_has_english_and_japanese_words(
-    embedded_store: EmbeddedStore, release: Release, project: object
+    embedded_store: EmbeddedStore, distribution: Distribution
 ) -> None:
     store = embedded_store
     terms = TermLabels.build(store)
@@ -85,7 +84,7 @@ def test_every_term_of_the_graph_and_its_void_has_english_and_japanese_words(
     classes = {r["c"].value for r in store.select("SELECT DISTINCT ?c WHERE { GRAPH ?g { ?s a ?c } }")}
     datatypes = {r["d"].value for r in store.select(
         "SELECT DISTINCT ?d WHERE { GRAPH ?g { ?s ?p ?o FILTER(isLiteral(?o)) BIND(DATATYPE(?o) AS ?d) } }")}
-    dist = release_distribution(quads_from_store(store), project, release.info)  # type: ignore[arg-type]
+    dist = distribution
     void_terms = {t.predicate.value for t in dist.void} | {
         t.object.value for t in dist.void if t.predicate.value.endswith("#type")}
     shown = predicates | classes | datatypes | void_terms
@@ -114,7 +113,7 @@ def test_every_ui_string_has_both_languages() -> None:
 @pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
 @pytest.mark.parametrize("path", ["/doc/office/london", "/doc/org/clair", "/doc/programme/jet",
                                   "/doc/branch/hokkaido", "/doc/position/alt", "/doc/org/mofa", "/", "/ontology",
-                                  "/graph/jetprogramme"])
+                                  "/graph/jet-about-en"])
 def test_no_prefixed_name_is_visible_text(fresh: TestClient, path: str, lang: str) -> None:
     page = fresh.get(path, params={"lang": lang}, headers={"accept": "text/html"})
     assert page.status_code == 200
@@ -253,35 +252,24 @@ def test_branch_page_shows_its_prefecture_in_the_readers_language(fresh: TestCli
 # --- provenance beside each statement --------------------------------------------------------
 
 @pytest.fixture()
-def dated_client(settings: Settings, release: Release) -> Iterator[TestClient]:
-    """The real graph plus a temporary source description carrying the contract's properties."""
-    store = EmbeddedStore()
-    store.load_nquads(release.nquads)
-    graph = f"<{BASE}graph/jetprogramme>"
-    extra = "\n".join(f"{graph} {p} {o} {graph} ." for p, o in [
-        ("<https://w3id.org/clair-kg/ontology#retrieved>", '"2026-11-29"^^<http://www.w3.org/2001/XMLSchema#date>'),
-        ("<http://www.w3.org/2000/01/rdf-schema#label>", '"JETプログラム公式サイト"@ja'),
-        ("<http://purl.org/dc/terms/language>", '"en"'),
-        ("<http://purl.org/dc/terms/publisher>", '"CLAIR"@en'),
-    ]) + "\n"
-    store.load_nquads(extra.encode())
-    with TestClient(create_app(settings, store, release.info), base_url="http://testserver") as c:
-        yield c
+def dated_client(fresh: TestClient) -> TestClient:
+    """The real graph: every cited document carries its address and the date it was read."""
+    return fresh
 
 
 def test_statements_show_the_page_and_the_date_read(dated_client: TestClient) -> None:
     en = read(dated_client.get("/doc/programme/jet", params={"lang": "en"}).text).text
     assert "more than 79,000 participants" in en and "read 2026-11-29" in en
     ja = dated_client.get("/doc/programme/jet", params={"lang": "ja"}).text
-    assert "JETプログラム公式サイト" in ja and "2026-11-29閲覧" in ja
-    source = dated_client.get("/graph/jetprogramme", params={"lang": "en"}).text
+    assert "JETプログラムの英語版の概要ページ" in ja and "2026-11-29閲覧" in ja
+    source = dated_client.get("/graph/jet-about-en", params={"lang": "en"}).text
     text = read(source).text
-    assert "Date read 2026-11-29" in text and "https://jetprogramme.org/en/" in text
+    assert "Date read 2026-11-29" in text and "https://jetprogramme.org/en/about-jet" in text
     assert "Statements from this source" in text and "Japan Exchange and Teaching Programme" in text
 
 
 def test_a_source_without_a_date_is_shown_without_one(fresh: TestClient) -> None:
-    page = fresh.get("/graph/wikipedia", params={"lang": "en"})
+    page = fresh.get("/graph/curation", params={"lang": "en"})  # the curators' own notes: no page, no date
     assert page.status_code == 200
     text = read(page.text).text
     assert "Date read not recorded" in text and "Statements from this source" in text
