@@ -61,7 +61,7 @@ PAGES = {
     "downloads": "/downloads/",
     "search": "/search?q=London",
     "not-found": "/id/office/atlantis",
-    "source-jetprogramme": "/graph/jetprogramme",
+    "source-jet-about-en": "/graph/jet-about-en",
 }
 WIDTHS = (1280, 390)
 LANGUAGES = ("en", "ja")

@@ -231,6 +231,9 @@ def test_differences_are_classified() -> None:
     assert classify([exact47, exact67], [None, None]) == "contradiction"
     assert classify(["1988", "1990-10"], [None, None]) == "contradiction"
     assert classify([exact47, Quantity("f", value=47)], [None, None]) is None
+    # a running total (JET's participant countries: 78 in CLAIR's message, 80 on jetprogramme.org)
+    assert classify([Quantity("g", value=78), Quantity("h", value=80)], [None, None], running_total=True) == \
+        "different-dates"
 
 
 def test_long_lists_fold_by_kind_with_counts(fresh: TestClient) -> None:

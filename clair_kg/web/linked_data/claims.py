@@ -96,10 +96,19 @@ def _date_refines(a: str, b: str) -> bool:
     return short != long and long.startswith(short + "-")
 
 
-def classify(values: list[Quantity | str], dates: list[str | None]) -> str | None:
+#: counts that only grow (participants since 1987, their countries): two sources' figures are
+#: statements of different moments, never a contradiction (as ``queries/conflicting-claims.rq`` says)
+RUNNING_TOTALS = frozenset({
+    "https://w3id.org/clair-kg/ontology#participantCount",
+    "https://w3id.org/clair-kg/ontology#participantCountryCount",
+})
+
+
+def classify(values: list[Quantity | str], dates: list[str | None], *, running_total: bool = False) -> str | None:
     """How claims from different sources differ: None (they agree), ``refinement``,
     ``different-dates`` or ``contradiction``. ``values`` are quantities or literal lexical forms,
-    one per source; ``dates`` the date each source was read (None when not recorded)."""
+    one per source; ``dates`` the date each source was read (None when not recorded);
+    ``running_total`` for a count that only grows (:data:`RUNNING_TOTALS`)."""
     if len(values) < 2:
         return None
     quantities = [v for v in values if isinstance(v, Quantity)]
@@ -109,6 +118,8 @@ def classify(values: list[Quantity | str], dates: list[str | None]) -> str | Non
         points = {(q.value, q.min_value, q.max_value) for q in quantities}
         if len(points) == 1:
             return None
+        if running_total:
+            return "different-dates"
         if low <= high:  # one range holds every claim: they are consistent, some more precise
             if all(q.is_lower_bound for q in quantities):
                 return "different-dates"  # lower bounds of a count that grows

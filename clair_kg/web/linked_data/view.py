@@ -28,7 +28,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 from ...describe import EntityDocument, Statement, label_language, pick_label
 from ...store import Term
 from ..i18n import format_date, format_number, ui
-from .claims import Quantity, classify
+from .claims import RUNNING_TOTALS, Quantity, classify
 from .common import local_href
 from .provenance import SourceInfo
 from .terms import TermLabels
@@ -288,7 +288,7 @@ def entity_view(doc: EntityDocument, *, base: str, lang: str, terms: TermLabels,
             compared = [b.comparable(statements[i].object) for i in members]
             dates = [min((b.sources[g].retrieved or "" for g in statements[i].graphs if g in b.sources),
                          default="") or None for i in members]
-            kind = classify(compared, dates)
+            kind = classify(compared, dates, running_total=p in RUNNING_TOTALS)
             if kind is None:
                 continue
             claims = t.claim_sep.join(
