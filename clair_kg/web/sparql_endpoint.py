@@ -25,9 +25,9 @@ from starlette.requests import Request
 from ..errors import BadRequest, ClairKgError, NotAcceptable, PayloadTooLarge, URITooLong
 from ..formats import GRAPH_FORMATS, GRAPH_SYNONYMS, RESULT_FORMATS, content_type
 from ..runtime import Runtime
-from ..sparql.description import serialize_description, service_description
 from ..sparql.protocol import QueryRequest, parse_query_request
 from ..sparql.service import SparqlService
+from ..sparql.service_description import serialize_description, service_description
 from ..store.base import QueryForm
 from .errors import error_response
 from .http import etag_for, not_modified

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode
 
-from ...describe import pick_label
+from ...entity_graph import pick_label
 from ...store import Store
 from ..i18n import ui, with_lang
 from .common import local_href

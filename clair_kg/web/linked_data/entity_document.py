@@ -18,7 +18,7 @@ from pyoxigraph import Literal, NamedNode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...describe import EntityDocument, describe, exists, pick_label
+from ...entity_graph import EntityDocument, describe, exists, pick_label
 from ...project import ENTITY_PATH_PATTERN
 from ...publish.rdfio import jsonld_context
 from ...store import Store

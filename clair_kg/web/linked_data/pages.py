@@ -19,7 +19,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...describe import label_language, pick_label
+from ...entity_graph import label_language, pick_label
 from ...errors import InvalidParameter
 from ...publish.rdfio import compact_iri
 from ...store import Term

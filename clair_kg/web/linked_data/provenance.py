@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode
 
-from ...describe import label_language, pick_label
+from ...entity_graph import label_language, pick_label
 from ...store import Store
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"

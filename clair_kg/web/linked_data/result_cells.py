@@ -14,7 +14,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from ...describe import label_language, pick_label
+from ...entity_graph import label_language, pick_label
 from ...store import Store
 from ..i18n import with_lang
 from .common import local_href

@@ -1,4 +1,4 @@
-"""What an entity page shows, computed from an :class:`~clair_kg.describe.EntityDocument`.
+"""What an entity page shows, computed from an :class:`~clair_kg.entity_graph.EntityDocument`.
 
 Pure functions (no HTTP). The page reads as a description, not a triple dump:
 
@@ -25,7 +25,7 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from ...describe import EntityDocument, Statement, label_language, pick_label
+from ...entity_graph import EntityDocument, Statement, label_language, pick_label
 from ...store import Term
 from ..i18n import format_date, format_number, ui
 from .claims import RUNNING_TOTALS, Quantity, classify

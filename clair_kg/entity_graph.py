@@ -1,4 +1,7 @@
-"""The document about one resource: what a client needs to show it without a second request.
+"""An entity's graph: what the store says about one resource, for its document (``/doc/…``).
+
+(Not SPARQL's ``DESCRIBE``, nor the endpoint's Service Description: this module builds the
+:class:`EntityDocument` the linked-data pages and RDF documents are made from.)
 
 :func:`describe` gathers, from any :class:`~clair_kg.store.Store`:
 
