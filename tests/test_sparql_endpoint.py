@@ -209,3 +209,16 @@ def test_service_allowlist() -> None:
     check_services(facts, ("http://a/",))
     with pytest.raises(ForbiddenOperation):
         check_services(facts, ("http://b/",))
+
+
+def test_every_example_query_runs_and_finds_something(client: TestClient) -> None:
+    """The one list of examples (query page and landing page): each runs here and has an answer."""
+    from clair_kg.web.examples import EXAMPLES
+
+    assert any(e.on_landing for e in EXAMPLES)
+    for example in EXAMPLES:
+        r = client.get("/sparql", params={"query": example.query}, headers={"Accept": "application/n-triples, "
+                       "application/sparql-results+json;q=0.9"})
+        assert r.status_code == 200, (example.title, r.text)
+        assert r.text.count("\n") > 1 if r.headers["content-type"].startswith("application/n-triples") \
+            else r.json()["results"]["bindings"], example.title

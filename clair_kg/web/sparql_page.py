@@ -7,15 +7,15 @@ only when the reader asks for it (see ``templates/sparql.html``).
 
 from __future__ import annotations
 
-__all__ = ["EXAMPLES", "Example", "page_context"]
+__all__ = ["page_context"]
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ..errors import ClairKgError
 from ..store.base import QueryForm
+from .examples import EXAMPLES
 from .linked_data.result_cells import DatasetLabels, iri_cell
 
 if TYPE_CHECKING:
@@ -25,66 +25,6 @@ if TYPE_CHECKING:
 
 #: rows shown in the page's table; the full result is one click away in any format
 PAGE_ROWS = 500
-
-_PREFIXES = """PREFIX clair:  <https://w3id.org/clair-kg/ontology#>
-PREFIX org:    <http://www.w3.org/ns/org#>
-PREFIX rdfs:   <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX schema: <https://schema.org/>
-PREFIX skos:   <http://www.w3.org/2004/02/skos/core#>
-"""
-
-
-@dataclass(frozen=True)
-class Example:
-    title: str
-    query: str
-    title_ja: str = ""
-
-    @property
-    def href(self) -> str:
-        return "/sparql?" + urlencode({"query": self.query})
-
-
-EXAMPLES: tuple[Example, ...] = (
-    Example("CLAIR's overseas offices and where they are", title_ja="CLAIRの海外事務所と所在地", query=_PREFIXES + """
-SELECT ?office ?name ?place WHERE {
-  ?office a clair:OverseasOffice ;
-          rdfs:label ?name ;
-          schema:location ?place .
-  FILTER(LANG(?name) = "en")
-}
-ORDER BY ?name"""),
-    Example("Branch offices in Japan, with Japanese names where known",
-            title_ja="国内支部（日本語名があれば併記）", query=_PREFIXES + """
-SELECT ?branch ?en ?ja WHERE {
-  ?branch a clair:BranchOffice ; rdfs:label ?en .
-  FILTER(LANG(?en) = "en")
-  OPTIONAL { ?branch rdfs:label ?ja FILTER(LANG(?ja) = "ja") }
-}
-ORDER BY ?en"""),
-    Example("JET Programme positions", title_ja="JETプログラムの職種", query=_PREFIXES + """
-SELECT ?position ?label ?abbreviation ?definition WHERE {
-  ?position skos:inScheme <https://w3id.org/clair-kg/id/scheme/jet-positions> ;
-            skos:prefLabel ?label ;
-            skos:altLabel ?abbreviation ;
-            skos:definition ?definition .
-}
-ORDER BY ?abbreviation"""),
-    Example("Ministries, in English and Japanese", title_ja="関係省庁（英語・日本語）", query=_PREFIXES + """
-SELECT ?ministry ?label WHERE {
-  ?ministry a clair:Ministry ; rdfs:label ?label .
-}
-ORDER BY ?ministry ?label"""),
-    Example("How many things of each type, per source graph",
-            title_ja="出典グラフごとの種類別件数", query="""SELECT ?graph ?type (COUNT(?s) AS ?n) WHERE {
-  GRAPH ?graph { ?s a ?type }
-}
-GROUP BY ?graph ?type
-ORDER BY ?graph DESC(?n)"""),
-    Example("Everything said about CLAIR (DESCRIBE)",
-            title_ja="CLAIRについてのすべての記述（DESCRIBE）",
-            query="DESCRIBE <https://w3id.org/clair-kg/id/org/clair>"),
-)
 
 DOWNLOAD_FORMATS = {
     QueryForm.SELECT: [("JSON", "json"), ("XML", "xml"), ("CSV", "csv"), ("TSV", "tsv")],

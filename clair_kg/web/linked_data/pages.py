@@ -12,7 +12,6 @@ __all__ = ["router"]
 import json
 from collections import defaultdict
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
@@ -24,6 +23,7 @@ from ...errors import InvalidParameter
 from ...publish.rdfio import compact_iri
 from ...store import Term
 from ..context import get_context
+from ..examples import EXAMPLES
 from ..http import not_modified, not_modified_response, standard_headers
 from ..i18n import LANG_COOKIE, SUPPORTED_LANGUAGES, explicit_language, ui
 from ..negotiate import MEDIA_EXTENSIONS
@@ -56,21 +56,6 @@ DEFINITIONS = ("http://www.w3.org/2004/02/skos/core#definition", "http://www.w3.
 SH = "http://www.w3.org/ns/shacl#"
 _SHAPE_CLASSES = (SH + "NodeShape", SH + "PropertyShape")
 _GRAPH = "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
-
-EXAMPLES = (
-    ({"en": "Overseas offices and their cities", "ja": "海外事務所と所在都市"}, """PREFIX clair: <https://w3id.org/clair-kg/ontology#>
-PREFIX schema: <https://schema.org/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?office ?name ?city WHERE {
-  ?office a clair:OverseasOffice ; skos:prefLabel ?name ; schema:location/skos:prefLabel ?city .
-  FILTER(lang(?name) = "en" && lang(?city) = "en")
-} ORDER BY ?name"""),
-    ({"en": "Statements per source (named graph)", "ja": "出典（名前付きグラフ）ごとの記述数"},
-     """SELECT ?graph (COUNT(*) AS ?statements)
-WHERE { GRAPH ?graph { ?s ?p ?o } }
-GROUP BY ?graph ORDER BY DESC(?statements)"""),
-)
-
 
 # ---------------------------------------------------------------------------------------------
 # landing page and dataset description
@@ -117,7 +102,7 @@ def landing(request: Request) -> Response:
         "svg": svg,
         "sources": [_source_line(s.iri, s.name, s.triples, infos, lang, base) for s in meta.sources],
         "linksets": meta.linksets,
-        "examples": [{"title": t[lang], "query": q, "href": "/sparql?query=" + quote(q)} for t, q in EXAMPLES],
+        "examples": [{"title": e.title_in(lang), "query": e.query, "href": e.href} for e in EXAMPLES if e.on_landing],
         "example_resources": [{"href": local_href(e, base), "text": e[len(base):]} for e in meta.example_resources],
         "schema_json": json.dumps(pub.schema_org, ensure_ascii=False, indent=1).replace("</", "<\\/"),
     }
