@@ -16,7 +16,7 @@ parameter, never pasted into the query text.
 
 from __future__ import annotations
 
-__all__ = ["EntityDocument", "Statement", "describe", "exists", "label_language", "pick_label"]
+__all__ = ["EntityDocument", "Statement", "describe", "entity_iris", "exists", "label_language", "pick_label"]
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -127,6 +127,22 @@ def pick_label(labels: dict[str, str], lang: str) -> str | None:
 def exists(store: Store, iri: str) -> bool:
     """True when the graph mentions ``iri`` as a subject or an object."""
     return store.ask(_EXISTS, bindings={"e": NamedNode(iri)})
+
+
+_ENTITY_IRIS = """
+SELECT DISTINCT ?e WHERE {
+  { ?e ?p ?o } UNION { ?s ?p ?e }
+  FILTER(isIRI(?e) && STRSTARTS(STR(?e), ?space))
+}"""
+
+
+def entity_iris(store: Store, base_iri: str) -> frozenset[str]:
+    """Every IRI under ``{base}id/`` the graph mentions (what :func:`exists` would say yes to).
+
+    Read once per runtime, so ``/id`` and ``/doc`` learn whether an entity exists without a query.
+    """
+    rows = store.select(_ENTITY_IRIS, bindings={"space": Literal(f"{base_iri}id/")})
+    return frozenset(t.value for t in (row.get("e") for row in rows) if isinstance(t, NamedNode))
 
 
 def _group(

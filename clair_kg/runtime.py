@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
+from .entity_graph import entity_iris
 from .errors import StoreUnavailable
 from .named_queries import NamedQueries
 from .project import Project
@@ -95,6 +96,8 @@ class Runtime:
     graph_sizes: Once[dict[str, int]]
     #: words for every property and class the pages show, in English and Japanese
     terms: Once[TermLabels]
+    #: every entity IRI the graph mentions: /id and /doc know what exists without a query
+    entities: Once[frozenset[str]]
     #: what ETags are made from: the release and the named queries it serves
     etag_seed: str = field(init=False)
 
@@ -136,8 +139,9 @@ def build_runtime(
         labels=Once(lambda: LabelIndex.build(store, settings.base_iri)),
         graph_sizes=Once(lambda: _graph_sizes(store)),
         terms=Once(lambda: TermLabels.build(store)),
+        entities=Once(lambda: entity_iris(store, settings.base_iri)),
     )
-    parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms)
+    parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms, runtime.entities)
     for part in parts:
         try:
             part.get()

@@ -18,7 +18,7 @@ from pyoxigraph import Literal, NamedNode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...entity_graph import EntityDocument, describe, exists, pick_label
+from ...entity_graph import EntityDocument, describe, pick_label
 from ...project import ENTITY_PATH_PATTERN
 from ...publish.rdfio import jsonld_context
 from ...store import Store
@@ -60,7 +60,7 @@ def dereference(kind: str, slug: str, request: Request) -> Response:
     ctx = get_context(request)
     media = negotiate_doc(request, extension=ext)
     iri = ctx.project.entity_iri(path)
-    if not ENTITY_PATH_PATTERN.match(path) or not exists(ctx.store, iri):
+    if not ENTITY_PATH_PATTERN.match(path) or iri not in ctx.entities.get():
         return _not_found(request, media, iri, kind)
     target = f"/doc/{path}" + (f".{ext}" if ext else "")
     if request.url.query:
@@ -77,7 +77,7 @@ def entity_document(kind: str, slug: str, request: Request) -> Response:
     ctx = get_context(request)
     iri = ctx.project.entity_iri(path)
     media = negotiate_doc(request, extension=ext)
-    if not ENTITY_PATH_PATTERN.match(path) or not exists(ctx.store, iri):
+    if not ENTITY_PATH_PATTERN.match(path) or iri not in ctx.entities.get():
         return _not_found(request, media, iri, kind)
     return _document(request, iri, f"/doc/{path}", media, explicit=ext is not None)
 
