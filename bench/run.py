@@ -174,6 +174,8 @@ class Summary:
     p99_min: float = 0.0
     p99_max: float = 0.0
     runs: int = 0
+    #: the server's own CPU time per request (all its processes; mean of the runs), where known
+    cpu_us_per_request: float | None = None
 
 
 def summarize(runs: list[RunResult]) -> dict[str, Summary]:
@@ -192,6 +194,8 @@ def summarize(runs: list[RunResult]) -> dict[str, Summary]:
             rps_min=min(r.rps for r in mine), rps_max=max(r.rps for r in mine),
             p99_min=min(r.p99_ms for r in mine), p99_max=max(r.p99_ms for r in mine),
             runs=n,
+            cpu_us_per_request=(sum(cpus) / len(cpus)) if (cpus := [
+                r.detail["cpu_us_per_request"] for r in mine if "cpu_us_per_request" in r.detail]) else None,
         )
     return out
 
@@ -221,7 +225,13 @@ def _ratios(summary: dict[str, Summary]) -> list[dict[str, Any]]:
         value = ours.p99_ms / ox.p99_ms
         rows.append({"name": "p99 ours / oxigraph", "value": value, "target": "<= 2",
                      "met": value <= TARGETS["p99_vs_oxigraph"]})
+    if ours and ox and ours.cpu_us_per_request and ox.cpu_us_per_request:
+        rows.append({"name": "CPU per request oxigraph / ours (info)",
+                     "value": ox.cpu_us_per_request / ours.cpu_us_per_request, "target": "-", "met": None})
     base = summary.get("base")
+    if ours and base and base.cpu_us_per_request and ours.cpu_us_per_request:
+        rows.append({"name": "CPU per request base / ours (info)",
+                     "value": base.cpu_us_per_request / ours.cpu_us_per_request, "target": "-", "met": None})
     if ours and base and base.rps:
         rows.append({"name": "req/s ours / base (info)", "value": ours.rps / base.rps, "target": "-", "met": None,
                      "spread": f"{ours.rps_min / base.rps_max:.2f}..{ours.rps_max / base.rps_min:.2f}"})
@@ -249,21 +259,25 @@ def _ratios(summary: dict[str, Summary]) -> list[dict[str, Any]]:
 
 def table(runs: list[RunResult], summaries: dict[str, dict[str, Summary]], ratio_rows: list[dict[str, Any]]) -> str:
     lines = [f"{'mix':<8} {'server':<20} {'run':>3} {'tool':<7} {'requests':>9} {'req/s':>9} {'p50 ms':>8} "
-             f"{'p99 ms':>8} {'max ms':>8} {'errors':>6} {'load':>5}  conns/process"]
+             f"{'p99 ms':>8} {'max ms':>8} {'errors':>6} {'load':>5} {'cpu us/req':>10}  conns/process"]
     for r in runs:
         spread = "/".join(str(n) for n in r.detail.get("connections_per_process", [])) or "?"
         load = r.detail.get("loadavg_1min_before")
         shown_load = f"{load:.2f}" if isinstance(load, float) else "?"
+        cpu = r.detail.get("cpu_us_per_request")
+        shown_cpu = f"{cpu:.0f}" if isinstance(cpu, float) else "?"
         lines.append(f"{r.mix:<8} {r.server:<20} {r.run:>3} {r.tool:<7} {r.requests:>9} {r.rps:>9.1f} "
-                     f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.1f} {r.errors:>6} {shown_load:>5}  {spread}")
+                     f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.1f} {r.errors:>6} {shown_load:>5} "
+                     f"{shown_cpu:>10}  {spread}")
     lines.append("")
     lines.append(f"{'mix':<8} {'server (mean of runs)':<28} {'req/s':>9} {'(min..max)':>17} {'p50 ms':>8} "
-                 f"{'p99 ms':>8} {'(min..max)':>13} {'errors':>6}")
+                 f"{'p99 ms':>8} {'(min..max)':>13} {'errors':>6} {'cpu us/req':>10}")
     for mix, summary in summaries.items():
         for s in summary.values():
+            cpu = "?" if s.cpu_us_per_request is None else f"{s.cpu_us_per_request:.0f}"
             lines.append(f"{mix:<8} {s.server:<28} {s.rps:>9.1f} {f'({s.rps_min:.0f}..{s.rps_max:.0f})':>17} "
                          f"{s.p50_ms:>8.2f} {s.p99_ms:>8.2f} {f'({s.p99_min:.1f}..{s.p99_max:.1f})':>13} "
-                         f"{s.errors:>6}")
+                         f"{s.errors:>6} {cpu:>10}")
     if ratio_rows:
         lines.append("")
         for row in ratio_rows:
@@ -439,11 +453,18 @@ def main(argv: list[str] | None = None) -> int:
                     warmed.add((mix, name))
                 time.sleep(args.pause)  # let the previous run's in-flight requests drain
                 load_before = os.getloadavg()[0]
+                cpu_before = server.cpu_seconds()
                 result = measure(mix, name, counts[mix, name], duration)
+                cpu_after = server.cpu_seconds()
                 result.detail["loadavg_1min_before"] = load_before
+                if cpu_before is not None and cpu_after is not None and result.requests:
+                    # CPU of the processes alive at the end (a worker replaced mid-run is not counted)
+                    result.detail["cpu_us_per_request"] = 1e6 * max(0.0, cpu_after - cpu_before) / result.requests
                 runs.append(result)
+                cpu = result.detail.get("cpu_us_per_request")
                 print(f"bench:   {mix} {name} #{result.run}: {result.rps:.1f} req/s, p50 {result.p50_ms:.2f} ms, "
-                      f"p99 {result.p99_ms:.2f} ms, {result.errors} errors (load average before: {load_before:.2f}; "
+                      f"p99 {result.p99_ms:.2f} ms, {result.errors} errors, "
+                      f"{'?' if cpu is None else f'{cpu:.0f}'} CPU us/request (load average before: {load_before:.2f}; "
                       f"connections per server process: {result.detail.get('connections_per_process') or '?'})",
                       flush=True)
                 if not server.alive():
