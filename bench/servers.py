@@ -74,6 +74,28 @@ class Server:
                 counts[pid] = counts.get(pid, 0) + 1
         return counts
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU seconds of every live process in this server's process group (Linux
+        ``/proc``), or None elsewhere. The difference over a run, per request, is what a request
+        costs the machine, which a shared machine's noise moves much less than req/s."""
+        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        total = 0.0
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return None
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if len(fields) > 12 and int(fields[2]) == self.proc.pid:  # field 5 of stat: the process group
+                total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
     def log_tail(self, lines: int = 15) -> str:
         try:
             text = self.log.read_text(errors="replace")
