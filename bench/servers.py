@@ -23,6 +23,9 @@ from types import TracebackType
 
 import httpx
 
+from clair_kg.errors import ClairKgError
+from clair_kg.store import RemoteStore
+
 from .queries import QUERIES
 
 
@@ -203,18 +206,22 @@ class Servers:
         if cli is None:
             raise ServerFailed("the `oxigraph` CLI is missing: pip install -e '.[dev]'")
         port = free_port()
-        # In memory, like our default store; loaded over the Graph Store Protocol.
-        proc, log = self._spawn(
-            "oxigraph", [cli, "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
-        )
+        # In memory, like our default store; loaded over the Graph Store Protocol the way clair-kg loads a
+        # remote store: the source graphs and their set-merge as the real default graph, so both servers
+        # hold the same dataset and every query has the same answer (a union default graph would count
+        # a triple once per source that states it).
+        proc, log = self._spawn("oxigraph", [cli, "serve", "--bind", f"127.0.0.1:{port}"])
         server = Server("oxigraph", f"http://127.0.0.1:{port}", "/query", proc, log,
-                        notes=["oxigraph serve --union-default-graph (in memory, POST /store)"])
+                        notes=["oxigraph serve (in memory; source graphs + their merge as default graph, POST /store)"])
         self._started.append(server)
         self._wait(server, server.query_url + "?query=ASK%7B%7D", timeout)
-        response = httpx.post(server.base + "/store", content=nquads.read_bytes(),
-                              headers={"Content-Type": "application/n-quads"}, timeout=60)
-        if not response.is_success:
-            raise ServerFailed(f"loading oxigraph failed: {response.status_code} {response.text[:200]}")
+        store = RemoteStore(server.query_url, data_url=server.base + "/store", timeout=60)
+        try:
+            store.load_nquads(nquads.read_bytes())
+        except ClairKgError as exc:
+            raise ServerFailed(f"loading oxigraph failed: {exc.message}") from exc
+        finally:
+            store.close()
         return server
 
     def start_rdflib_endpoint(self, nquads: Path, *, timeout: float = 120.0) -> Server:
