@@ -37,8 +37,10 @@ import pyoxigraph
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from .errors import InvalidParameter, NotAcceptable, NotFound, SourceError
+from .namespaces import SPARQL_PREFIXES
 from .project import Project
 from .queryfile import QueryFile, QueryParam, read_query_file
+from .sparql.diagnostics import describe_syntax_error
 from .store import RESULT_FORMATS, Store, Term
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -142,9 +144,10 @@ def select_variables(text: str) -> tuple[str, ...]:
     :raises SourceError: the text is not a SELECT query that parses.
     """
     try:
-        solutions = pyoxigraph.Store().query(text)
+        solutions = pyoxigraph.Store().query(text, prefixes=dict(SPARQL_PREFIXES))  # issue 9
     except SyntaxError as exc:
-        raise SourceError(f"named query does not parse: {exc}", file="<query>") from exc
+        raise SourceError(f"named query does not parse: {describe_syntax_error(text, str(exc))}",
+                          file="<query>") from exc
     if not isinstance(solutions, pyoxigraph.QuerySolutions):
         raise SourceError("not a SELECT query", file="<query>")
     return tuple(v.value for v in solutions.variables)

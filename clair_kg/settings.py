@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import BadRequest
 from .project import DEFAULT_BASE_IRI, default_project_root
+from .sparql.diagnostics import MAX_QUERY_DEPTH
 
 #: the values of ``Settings.query_isolation``
 QUERY_ISOLATIONS = ("process", "restart")
@@ -46,6 +47,12 @@ class Settings:
     max_query_length: int = field(
         default=100_000,
         metadata={"help": "Longest query string or URL accepted, in characters; longer ones get 414."},
+    )
+    max_query_depth: int = field(
+        default=MAX_QUERY_DEPTH,
+        metadata={"help": "Deepest nesting a SPARQL query may have (brackets inside brackets; each UNION, OPTIONAL, "
+                          "FILTER or operator chained in one group counts one level); deeper queries get 400 "
+                          "before anything evaluates them."},
     )
     query_workers: int = field(
         default=2,

@@ -15,9 +15,14 @@ __all__ = ["evaluate", "shape_solutions", "shape_triples"]
 import pyoxigraph
 from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat
 
+from ..namespaces import SPARQL_PREFIXES
 from ..store.base import GRAPH_FORMATS, RESULT_FORMATS, looks_like_update
+from .diagnostics import describe_engine_error, describe_syntax_error
 from .protocol import READ_ONLY
 from .wire import Job, Reply
+
+#: the prefixes every query may use undeclared (a query's own PREFIX wins)
+_PREFIXES = dict(SPARQL_PREFIXES)
 
 
 def _cut(text: bytes, keep_lines: int) -> bytes:
@@ -40,7 +45,8 @@ def evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
             default_graph = [NamedNode(g) for g in job.dataset.default_graphs]
             named_graphs = [NamedNode(g) for g in job.dataset.named_graphs]
         result = store.query(job.query, base_iri=job.base_iri, use_default_graph_as_union=union,
-                             default_graph=default_graph, named_graphs=named_graphs)
+                             default_graph=default_graph, named_graphs=named_graphs,
+                             prefixes=_PREFIXES)  # issue 9: predeclared prefixes
         if isinstance(result, QueryBoolean):
             writer = RESULT_FORMATS.get(job.media_type)
             if writer is None or writer in (QueryResultsFormat.CSV, QueryResultsFormat.TSV):
@@ -67,7 +73,9 @@ def evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
     except SyntaxError as exc:
         if looks_like_update(job.query):
             return Reply(403, message=READ_ONLY)
-        return Reply(400, message=f"SPARQL syntax error: {exc}")
+        return Reply(400, message=describe_syntax_error(job.query, str(exc)))  # issue 9
+    except RuntimeError as exc:  # issue 9: a valid query the engine cannot run (unknown function)
+        return Reply(400, message=describe_engine_error(str(exc)))
     except ValueError as exc:  # an invalid IRI in default-graph-uri / named-graph-uri
         return Reply(400, message=str(exc))
     except OSError as exc:  # SERVICE failures and store read errors

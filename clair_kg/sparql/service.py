@@ -19,6 +19,7 @@ from ..settings import Settings
 from ..store import EmbeddedStore, Store, looks_like_update
 from ..store.base import DatasetSpec
 from .analysis import QueryFacts, analyse, check_services
+from .diagnostics import check_depth
 from .executor import Executor, StoreRunner, ThreadRunner, WorkerPool, graph_source_for
 from .protocol import READ_ONLY
 from .wire import Job, Reply
@@ -117,6 +118,7 @@ class SparqlService:
         """
         facts = self._facts.get(query)
         if facts is None:
+            check_depth(query, self.settings.max_query_depth)  # issue 9: before any worker sees it
             facts = analyse(query)
             if len(self._facts) >= 4096:
                 self._facts.popitem(last=False)

@@ -11,7 +11,9 @@ from typing import Any
 import pyoxigraph
 from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat
 
-from ..errors import ForbiddenOperation, NotAcceptable, QuerySyntaxError
+from ..errors import BadRequest, ForbiddenOperation, NotAcceptable, QuerySyntaxError
+from ..namespaces import SPARQL_PREFIXES
+from ..sparql.diagnostics import check_depth, describe_engine_error, describe_syntax_error
 from .base import (
     DEFAULT_DATASET,
     GRAPH_FORMATS,
@@ -69,14 +71,17 @@ class EmbeddedStore:
         # pyoxigraph's own `substitutions` only accept projected variables: bind in the text instead,
         # exactly as RemoteStore does, so both stores give the same answers.
         text = bind_in_text(query, bindings)
+        check_depth(text)  # issue 9: too-deep nesting overflows the engine's stack (diagnostics.py)
         try:
-            return self._inner.query(text, **kwargs)
+            return self._inner.query(text, prefixes=dict(SPARQL_PREFIXES), **kwargs)
         except SyntaxError as exc:
             if looks_like_update(query):
                 raise ForbiddenOperation(
                     "this endpoint is read-only: SPARQL Update is not accepted"
                 ) from exc
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
+            raise QuerySyntaxError(describe_syntax_error(text, str(exc))) from exc  # issue 9
+        except RuntimeError as exc:  # issue 9: a valid query the engine cannot run (unknown function)
+            raise BadRequest(describe_engine_error(str(exc))) from exc
         except ValueError as exc:  # e.g. an invalid IRI in default-graph-uri
             raise QuerySyntaxError(str(exc)) from exc
 
