@@ -77,8 +77,9 @@ class Settings:
         metadata={"help": "Query results kept in memory per process, keyed by query, dataset and format."},
     )
     yasgui_url: str = field(
-        default="https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4/build/",
-        metadata={"help": "Where the query page loads the optional Yasgui editor from; empty turns it off."},
+        default="/static/vendor/yasgui/",
+        metadata={"help": "Where the query page loads the optional Yasgui editor from (default: the copy served "
+                          "with the package); empty turns it off."},
     )
     store_path: Path | None = field(
         default=None,

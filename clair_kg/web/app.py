@@ -11,9 +11,10 @@ __all__ = ["create_app"]
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 
 from .. import __version__
 from ..release import ReleaseInfo
@@ -30,7 +31,7 @@ def create_app(settings: Settings, store: Store, release: ReleaseInfo) -> FastAP
         version=__version__,
         description="The CLAIR knowledge graph: SPARQL, linked data, named queries, search and reconciliation.",
         redirect_slashes=False,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI (issue 9: no page needs another host)
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -44,6 +45,15 @@ def create_app(settings: Settings, store: Store, release: ReleaseInfo) -> FastAP
         return JSONResponse(
             {"status": "ok", "release": ctx.release.sha256[:12], "quads": ctx.release.quads},
             headers={"Cache-Control": "no-store"},
+        )
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        vendor = "/static/vendor/swagger-ui/"
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="clair-kg API", swagger_js_url=vendor + "swagger-ui-bundle.js",
+            swagger_css_url=vendor + "swagger-ui.css", swagger_favicon_url=vendor + "favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     for router in _routers():
