@@ -204,3 +204,25 @@ def test_error_lines_have_no_grammar_dump(client: TestClient) -> None:
     status, message = sparql(client, "SELECT ?s WHERE { ?s ?p ?o } GROUP BY")
     assert status == 400
     assert not re.search(r"\\u\{|'\.\.='|\[_\]", message)
+
+
+# --- a remote store (oxigraph serve) gets the same prefixes and the same words ---------------------
+
+
+@pytest.mark.remote
+def test_remote_store_predeclares_prefixes_and_explains_errors(remote_store) -> None:  # type: ignore[no-untyped-def]
+    from clair_kg.errors import QuerySyntaxError
+
+    rows = remote_store.select(README_QUERY)
+    assert any(str(row["office"].value).endswith("/id/office/london") for row in rows)
+    with pytest.raises(QuerySyntaxError) as raised:
+        remote_store.select(MISSING_OBJECT)
+    assert raised.value.message == MISSING_OBJECT_REPORT
+
+
+def test_declared_prefixes_keep_line_numbers() -> None:
+    from clair_kg.sparql.diagnostics import declare_prefixes
+
+    text = declare_prefixes("SELECT * {\n ?s rdfs:label ?o ; ex:p ?x }")
+    assert text.count("\n") == 1 and text.startswith("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT")
+    assert declare_prefixes("PREFIX rdfs: <urn:x#> SELECT * { ?s rdfs:label ?o }").count("PREFIX") == 1

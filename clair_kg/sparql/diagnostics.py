@@ -25,10 +25,12 @@ from __future__ import annotations
 __all__ = [
     "MAX_QUERY_DEPTH",
     "check_depth",
+    "declare_prefixes",
     "declared_prefixes",
     "describe_engine_error",
     "describe_syntax_error",
     "error_position",
+    "explain_rejected",
     "query_depth",
 ]
 
@@ -347,3 +349,33 @@ def describe_engine_error(message: str) -> str:
         return (f"the function {match.group(1)} is not supported by this endpoint: it evaluates the "
                 "SPARQL 1.1 built-in functions and XSD casts only")
     return f"this query uses a feature the endpoint does not support: {message.splitlines()[0] if message else ''}"
+
+
+# --- stores that take no prefixes= (a remote SPARQL endpoint) -------------------------------------
+
+
+def declare_prefixes(query: str, prefixes: Mapping[str, str] = SPARQL_PREFIXES) -> str:
+    """``query`` with a ``PREFIX`` declaration for each predeclared prefix it uses but does not declare.
+
+    The declarations go in front of the first line, on that line, so every line number the remote
+    store reports stays right (only columns on line 1 move; :func:`explain_rejected` re-parses).
+    """
+    declared = declared_prefixes(query)
+    used = {t.text.split(":", 1)[0] for t in _tokens(query) if t.kind == "pname"}
+    missing = [name for name in prefixes if name in used and name not in declared]
+    return "".join(f"PREFIX {name}: <{prefixes[name]}> " for name in missing) + query
+
+
+def explain_rejected(query: str, store_message: str) -> str:
+    """Words for a query another store rejected: our own parser's diagnosis when it also fails to
+    parse ``query`` (the positions are then the user's own), else the store's first line."""
+    import pyoxigraph  # only here: the rest of this module is pure text work
+
+    try:
+        pyoxigraph.Store().query(query, prefixes=dict(SPARQL_PREFIXES))
+    except SyntaxError as exc:
+        return describe_syntax_error(query, str(exc))
+    except (RuntimeError, ValueError, OSError):
+        pass
+    first = store_message.strip().splitlines()[0] if store_message.strip() else "the store rejected the query"
+    return first

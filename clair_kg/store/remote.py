@@ -18,6 +18,7 @@ import pyoxigraph
 from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 
 from ..errors import ClairKgError, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
+from ..sparql.diagnostics import check_depth, declare_prefixes, explain_rejected
 from .base import DEFAULT_DATASET, DatasetSpec, QueryForm, SerializedResult, Term, looks_like_update, query_form
 from .bindings import bind_in_text
 
@@ -42,11 +43,12 @@ class RemoteStore:
     ) -> httpx.Response:
         params = httpx.QueryParams([("default-graph-uri", g) for g in dataset.default_graphs])
         params = params.merge([("named-graph-uri", g) for g in dataset.named_graphs])
+        check_depth(query)  # issue 9: the same guard and prefixes as the embedded store
         try:
             response = self._client.post(
                 self.query_url,
                 params=params,
-                content=query.encode("utf-8"),
+                content=declare_prefixes(query).encode("utf-8"),
                 headers={"Content-Type": "application/sparql-query", "Accept": accept},
             )
         except httpx.HTTPError as exc:
@@ -54,7 +56,7 @@ class RemoteStore:
         if response.status_code == 400:
             if looks_like_update(query):
                 raise ForbiddenOperation("this endpoint is read-only: SPARQL Update is not accepted")
-            raise QuerySyntaxError(response.text.strip() or "the store rejected the query")
+            raise QuerySyntaxError(explain_rejected(query, response.text))  # issue 9
         if response.status_code >= 300:
             raise StoreUnavailable(
                 f"the SPARQL store answered {response.status_code}: {response.text.strip()[:300]}"
