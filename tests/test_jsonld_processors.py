@@ -28,6 +28,8 @@ DOCUMENTS = [
     ("/.well-known/void.jsonld", "/.well-known/void.ttl"),
     ("/ontology.jsonld", "/ontology.ttl"),
     ("/shapes.jsonld", "/shapes.ttl"),
+    *((f"/graph/{source}.jsonld", f"/graph/{source}.ttl")
+      for source in ("wikipedia", "clair-website", "jetprogramme", "reference")),
 ]
 
 
