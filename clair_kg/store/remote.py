@@ -33,6 +33,7 @@ from .base import (
     Term,
 )
 from .bindings import bind_in_text
+from .diagnostics import check_depth, declare_prefixes, explain_rejected
 from .evaluation import READ_ONLY
 
 
@@ -60,11 +61,12 @@ class RemoteStore:
     ) -> httpx.Response:
         params = httpx.QueryParams([("default-graph-uri", g) for g in dataset.default_graphs])
         params = params.merge([("named-graph-uri", g) for g in dataset.named_graphs])
+        check_depth(query)  # issue 9: the same guard and prefixes as the embedded store
         try:
             response = self._client.post(
                 self.query_url,
                 params=params,
-                content=(self._prologue + query).encode("utf-8"),
+                content=(self._prologue + declare_prefixes(query)).encode("utf-8"),
                 headers={"Content-Type": "application/sparql-query", "Accept": accept},
             )
         except httpx.HTTPError as exc:
@@ -72,7 +74,7 @@ class RemoteStore:
         if response.status_code == 400:
             if looks_like_update(query):
                 raise ForbiddenOperation(READ_ONLY)
-            raise QuerySyntaxError(response.text.strip() or "the store rejected the query")
+            raise QuerySyntaxError(explain_rejected(query, response.text))
         if response.status_code >= 300:
             raise StoreUnavailable(
                 f"the SPARQL store answered {response.status_code}: {response.text.strip()[:300]}"

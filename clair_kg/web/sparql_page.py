@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ..errors import ClairKgError
+from ..namespaces import SPARQL_PREFIXES
 from ..store.base import QueryForm
 from .examples import EXAMPLES
 from .linked_data.result_cells import DatasetLabels, iri_cell
@@ -58,6 +59,7 @@ async def page_context(
         "examples": EXAMPLES,
         "query": request.query or EXAMPLES[0].query,
         "yasgui_url": settings.yasgui_url,
+        "predeclared": SPARQL_PREFIXES,  # issue 9: listed on the page
         "max_rows": settings.max_rows,
         "timeout": settings.query_timeout,
         "ran": request.query is not None,
