@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system-deps serve test lint typecheck pytest bench bench-scale build validate clean
+.PHONY: setup system-deps js-deps serve test lint typecheck pytest bench bench-scale build validate clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,15 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; \
 	fi
 
+# jsonld.js, the independent JSON-LD processor the tests read every document with (versions pinned
+# in tests/js/package-lock.json); reinstalled only when the lock file changes.
+JS_STAMP := tests/js/node_modules/.installed-stamp
+js-deps: $(JS_STAMP)
+
+$(JS_STAMP): tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
+
 serve: setup
 	$(BIN)/clair-kg serve --host $(HOST) --port $(PORT)
 
@@ -39,7 +48,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup system-deps
+pytest: setup system-deps js-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -54,4 +63,4 @@ bench-scale: setup
 	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)
 
 clean:
-	rm -rf $(VENV) dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) dist .mypy_cache .ruff_cache .pytest_cache tests/js/node_modules

@@ -5,6 +5,7 @@ status the web layer maps it to (``web/errors.py`` does that mapping in one plac
 written for the person who has to fix the input::
 
     ClairKgError                     500 (only for bugs that escaped a narrower class)
+    ├── ConfigError                  a setting, flag or environment variable is wrong (not an HTTP error)
     ├── SourceError                  a source file cannot be read or parsed (file, line)
     ├── ValidationFailed             the data violates a shape or a check query (report)
     ├── BadRequest                   400: a request parameter is missing or malformed
@@ -17,7 +18,10 @@ written for the person who has to fix the input::
     ├── URITooLong                   414: query string over the configured cap
     ├── UnsupportedMediaType         415: POST body of a media type we do not read
     ├── QueryTimeout                 503: the query ran past the time limit and was stopped
-    └── StoreUnavailable             502: the remote store did not answer
+    └── StoreUnavailable             503: the store did not answer, or answered garbage (with Retry-After)
+
+Errors cross the boundary to a query worker process by class name (:func:`error_named`), so the web
+process raises the very class the worker raised, message included.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 __all__ = [
     "BadRequest",
     "ClairKgError",
+    "ConfigError",
     "ForbiddenOperation",
     "InvalidParameter",
     "NotAcceptable",
@@ -37,6 +42,7 @@ __all__ = [
     "URITooLong",
     "UnsupportedMediaType",
     "ValidationFailed",
+    "error_named",
 ]
 
 from typing import Any
@@ -53,6 +59,10 @@ class ClairKgError(Exception):
 
     def to_json(self) -> dict[str, Any]:
         return {"error": self.message, "status": self.status}
+
+
+class ConfigError(ClairKgError):
+    """A setting has a value the program cannot use; raised before anything is served."""
 
 
 class SourceError(ClairKgError):
@@ -101,7 +111,7 @@ class NotAcceptable(ClairKgError):
     status = 406
 
     def __init__(self, message: str, *, supported: list[str]) -> None:
-        super().__init__(f"{message}; supported: {', '.join(supported)}")
+        super().__init__(f"{message}; supported: {', '.join(supported)}" if supported else message)
         self.supported = supported
 
     def to_json(self) -> dict[str, Any]:
@@ -125,4 +135,19 @@ class QueryTimeout(ClairKgError):
 
 
 class StoreUnavailable(ClairKgError):
-    status = 502
+    status = 503
+
+
+#: the errors a query evaluation may raise, by name: what crosses the worker boundary
+_WIRE_ERRORS: dict[str, type[ClairKgError]] = {
+    cls.__name__: cls
+    for cls in (BadRequest, QuerySyntaxError, ForbiddenOperation, NotAcceptable, QueryTimeout, StoreUnavailable)
+}
+
+
+def error_named(name: str, message: str) -> ClairKgError:
+    """The error called ``name`` (a class of this module) with ``message``; a plain error otherwise."""
+    cls = _WIRE_ERRORS.get(name)
+    if cls is NotAcceptable:
+        return NotAcceptable(message, supported=[])
+    return (cls or ClairKgError)(message)

@@ -13,33 +13,30 @@ from __future__ import annotations
 
 __all__ = [
     "RESERVED_PARAMETERS",
+    "NamedQueries",
     "ResultPage",
     "bind_parameters",
     "list_named_queries",
     "load_named_query",
     "parse_parameter",
     "run_select_page",
-    "select_variables",
-    "serialize_rows",
+    "select_page_body",
 ]
 
-import csv
 import datetime as dt
-import io
-import json
+import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from xml.sax.saxutils import escape, quoteattr
 
-import pyoxigraph
-from pyoxigraph import BlankNode, Literal, NamedNode
+from pyoxigraph import Literal, NamedNode
 
-from .errors import InvalidParameter, NotAcceptable, NotFound, SourceError
+from .errors import InvalidParameter, NotAcceptable, NotFound
+from .formats import RESULT_FORMATS
 from .project import Project
 from .queryfile import QueryFile, QueryParam, read_query_file
-from .store import RESULT_FORMATS, Store, Term
+from .store import Store, Term
+from .store.results import Shaped, page_of_solutions
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 #: a query's name; bounded, so a long name is "no such query" and never a file-system error
@@ -119,7 +116,31 @@ def bind_parameters(query: QueryFile, raw: Mapping[str, str], *, base_iri: str) 
     return bound
 
 
-# --- paging and serialization ------------------------------------------------------------------
+# --- the catalogue the server loads at start, and paging ------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamedQueries:
+    """Every named query of a project, read once; ``digest`` changes when any query text does."""
+
+    queries: tuple[QueryFile, ...]
+    digest: str
+
+    @classmethod
+    def load(cls, project: Project) -> NamedQueries:
+        queries = tuple(list_named_queries(project))
+        digest = hashlib.sha256("\x1f".join(f"{q.name}\x1e{q.text}" for q in queries).encode()).hexdigest()
+        return cls(queries, digest[:16])
+
+    def get(self, name: str) -> QueryFile:
+        """:raises NotFound: no query of that name."""
+        for query in self.queries:
+            if query.name == name:
+                return query
+        raise NotFound(f"no named query {name[:100]!r}; GET /queries lists them")
+
+    def __iter__(self) -> Iterator[QueryFile]:
+        return iter(self.queries)
 
 
 @dataclass(frozen=True)
@@ -133,104 +154,28 @@ class ResultPage:
     has_next: bool
 
 
-@lru_cache(maxsize=256)
-def select_variables(text: str) -> tuple[str, ...]:
-    """The projected variables of a SELECT, in order (parsed by evaluating over an empty store).
-
-    Memoised: the texts are the project's own named queries, asked for on every request.
-
-    :raises SourceError: the text is not a SELECT query that parses.
-    """
-    try:
-        solutions = pyoxigraph.Store().query(text)
-    except SyntaxError as exc:
-        raise SourceError(f"named query does not parse: {exc}", file="<query>") from exc
-    if not isinstance(solutions, pyoxigraph.QuerySolutions):
-        raise SourceError("not a SELECT query", file="<query>")
-    return tuple(v.value for v in solutions.variables)
-
-
 def run_select_page(
     store: Store, text: str, bindings: Mapping[str, Term], *, offset: int, limit: int
 ) -> ResultPage:
-    """Run a SELECT with bound parameters and keep one page of its rows.
+    """Run a SELECT with bound parameters and keep one page of its rows (for the HTML view).
 
-    Paging slices the rows in Python rather than editing the query text, so a query may carry its
-    own ``LIMIT`` and no value from a request ever reaches the SPARQL parser.
+    Paging slices the rows rather than editing the query text, so a query may carry its own
+    ``LIMIT`` and no value from a request ever reaches the SPARQL parser.
     """
-    variables = select_variables(text)
     rows = store.select(text, bindings=bindings)
     page = rows[offset: offset + limit]
-    return ResultPage(variables, page, offset, limit, has_next=len(rows) > offset + limit)
+    return ResultPage(rows.variables, page, offset, limit, has_next=len(rows) > offset + limit)
 
 
-def _json_term(term: Term) -> dict[str, str]:
-    if isinstance(term, NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != _XSD + "string":
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": str(term)}
-
-
-def _xml_term(term: Term) -> str:
-    if isinstance(term, NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != _XSD + "string":
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
-    return f"<literal>{escape(str(term))}</literal>"
-
-
-def _csv_value(term: Term) -> str:
-    if isinstance(term, BlankNode):
-        return f"_:{term.value}"
-    if isinstance(term, (NamedNode, Literal)):
-        return term.value
-    return str(term)
-
-
-def serialize_rows(variables: Sequence[str], rows: Sequence[Mapping[str, Term]], media_type: str) -> bytes:
-    """Rows as a SPARQL 1.1 result document (JSON, XML, CSV or TSV, by media type).
+def select_page_body(
+    store: Store, text: str, bindings: Mapping[str, Term], media_type: str, *, offset: int, limit: int
+) -> Shaped:
+    """One page of a SELECT's results, written by pyoxigraph as ``media_type``; ``truncated`` when
+    more rows follow.
 
     :raises NotAcceptable: ``media_type`` is not a SELECT result format.
     """
-    if media_type == "application/sparql-results+json":
-        doc = {
-            "head": {"vars": list(variables)},
-            "results": {"bindings": [{v: _json_term(r[v]) for v in variables if v in r} for r in rows]},
-        }
-        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
-    if media_type == "application/sparql-results+xml":
-        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
-        out += [f"<variable name={quoteattr(v)}/>" for v in variables]
-        out.append("</head><results>")
-        for row in rows:
-            out.append("<result>")
-            out += [f"<binding name={quoteattr(v)}>{_xml_term(row[v])}</binding>" for v in variables if v in row]
-            out.append("</result>")
-        out.append("</results></sparql>\n")
-        return "".join(out).encode("utf-8")
-    if media_type == "text/csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(variables)
-        for row in rows:
-            writer.writerow([_csv_value(row[v]) if v in row else "" for v in variables])
-        return buffer.getvalue().encode("utf-8")
-    if media_type == "text/tab-separated-values":
-        lines = ["\t".join("?" + v for v in variables)]
-        lines += ["\t".join(str(row[v]) if v in row else "" for v in variables) for row in rows]
-        return ("\n".join(lines) + "\n").encode("utf-8")
-    raise NotAcceptable(f"a SELECT result cannot be written as {media_type}", supported=list(RESULT_FORMATS))
+    if media_type not in RESULT_FORMATS:
+        raise NotAcceptable(f"a SELECT result cannot be written as {media_type}", supported=list(RESULT_FORMATS))
+    tsv = store.execute(text, media_type="text/tab-separated-values", bindings=bindings).body
+    return page_of_solutions(tsv, media_type, offset=offset, limit=limit)

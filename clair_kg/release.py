@@ -1,53 +1,36 @@
-"""From sources to a validated release: the hand-over from the build layer to the store.
+"""From sources to a validated, published release: the build side's last step.
 
-:func:`prepare_release` parses and validates the sources and returns the N-Quads plus the release
-identity (a hash of those N-Quads), which the server uses for ETags and the dumps for their names.
-Invalid data never becomes a release: :class:`~clair_kg.errors.ValidationFailed` is raised instead.
+:func:`prepare_release` parses and validates the sources and returns the N-Quads of the source graphs
+plus the release identity (a hash of those N-Quads), which the server uses for ETags and the dumps for
+their names. Invalid data never becomes a release: :class:`~clair_kg.errors.ValidationFailed` is raised
+instead. :func:`publish_release` makes the release's files (dumps, VoID, validation reports,
+checksums); ``clair-kg build`` writes them to ``dist/`` and ``clair-kg serve`` hands them to the web
+processes, so both publish the very same bytes.
 """
 
 from __future__ import annotations
 
-__all__ = ["Release", "ReleaseInfo", "prepare_release", "release_info"]
+__all__ = ["Release", "prepare_release", "publish_release", "rebased"]
 
-import hashlib
 from dataclasses import dataclass
 
-from . import __version__
+import pyoxigraph
+
 from .errors import ValidationFailed
-from .project import Project
+from .project import DEFAULT_BASE_IRI, Project
+from .publish import Distribution, quads_from_nquads, release_date, release_distribution
+from .published import ReleaseInfo, release_info
 from .sources import SourceSet, load_sources
-from .validate import ValidationReport, validate_sources
-
-
-@dataclass(frozen=True)
-class ReleaseInfo:
-    """What identifies one release of the data: a content hash and counts."""
-
-    version: str
-    sha256: str  # of the sorted N-Quads
-    quads: int
-    graphs: tuple[str, ...]
-
-    @property
-    def etag_seed(self) -> str:
-        return self.sha256[:16]
+from .validate import ValidationReport, report_to_text, report_to_turtle, validate_sources
 
 
 @dataclass(frozen=True)
 class Release:
     sources: SourceSet
     report: ValidationReport
+    #: the source graphs as sorted N-Quads (what the release hash is of)
     nquads: bytes
     info: ReleaseInfo
-
-
-def release_info(nquads: bytes, graphs: tuple[str, ...]) -> ReleaseInfo:
-    return ReleaseInfo(
-        version=__version__,
-        sha256=hashlib.sha256(nquads).hexdigest(),
-        quads=nquads.count(b"\n"),
-        graphs=graphs,
-    )
 
 
 def prepare_release(project: Project, *, validate: bool = True) -> Release:
@@ -57,6 +40,9 @@ def prepare_release(project: Project, *, validate: bool = True) -> Release:
     :raises ValidationFailed: the data violates a shape or check (``exc.report`` says where).
     """
     sources = load_sources(project)
+    # Before validating: pyshacl adds RDFS/OWL axioms to the graphs it is given (two triples in the
+    # shapes graph), and they must not be published. The N-Quads are computed once and kept.
+    sources.to_nquads()
     if validate:
         report = validate_sources(sources)
         if not report.conforms:
@@ -65,5 +51,50 @@ def prepare_release(project: Project, *, validate: bool = True) -> Release:
             )
     else:
         report = ValidationReport(conforms=True, findings=(), triples=0, checks_run=0)
-    nquads = sources.to_nquads()
+    nquads = rebased(sources.to_nquads(), project.base_iri)
     return Release(sources, report, nquads, release_info(nquads, sources.graph_iris))
+
+
+#: the parts of the identifier space the dataset's base IRI owns (its vocabulary keeps its own IRIs)
+_REBASED = tuple(DEFAULT_BASE_IRI + part for part in ("id/", "graph/", "dataset"))
+
+
+def rebased(nquads: bytes, base_iri: str) -> bytes:
+    """``nquads`` with the curated files' identifiers moved under ``base_iri``.
+
+    The sources are written with the published base (``https://w3id.org/clair-kg/``); a deployment
+    with another ``base_iri`` serves its things, graphs and dataset under its own, so ids, documents,
+    VoID, search, reconciliation and named queries all agree. The ontology's terms keep their IRIs:
+    they name the vocabulary, not this deployment's data. Validation runs on the sources as written.
+    """
+    if base_iri == DEFAULT_BASE_IRI:
+        return nquads
+
+    def move(term: pyoxigraph.NamedNode) -> pyoxigraph.NamedNode:
+        value = term.value
+        if value.startswith(_REBASED):
+            return pyoxigraph.NamedNode(base_iri + value[len(DEFAULT_BASE_IRI):])
+        return term
+
+    quads = []
+    for q in pyoxigraph.parse(nquads, format=pyoxigraph.RdfFormat.N_QUADS):
+        s, o, g = q.subject, q.object, q.graph_name
+        quads.append(pyoxigraph.Quad(
+            move(s) if isinstance(s, pyoxigraph.NamedNode) else s,
+            move(q.predicate),
+            move(o) if isinstance(o, pyoxigraph.NamedNode) else o,
+            move(g) if isinstance(g, pyoxigraph.NamedNode) else g,
+        ))
+    body = (pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS) or b"").decode("utf-8")
+    return "".join(line + "\n" for line in sorted(set(body.splitlines())) if line).encode("utf-8")
+
+
+def publish_release(release: Release, project: Project) -> Distribution:
+    """Every file of ``release``: what ``clair-kg build`` writes and ``/downloads`` serves."""
+    reports = {
+        "validation-report.ttl": ("text/turtle", report_to_turtle(release.report).encode("utf-8")),
+        "validation-report.txt": ("text/plain", report_to_text(release.report).encode("utf-8")),
+    }
+    return release_distribution(
+        quads_from_nquads(release.nquads), project, release.info, issued=release_date(project), reports=reports
+    )

@@ -7,18 +7,28 @@ does. Settings come from CLI flags (``clair-kg serve --query-timeout 5``) or env
 
 from __future__ import annotations
 
-__all__ = ["Settings", "settings_from_env", "setting_docs"]
+__all__ = ["QueryIsolation", "Settings", "settings_from_env", "setting_docs"]
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .errors import BadRequest
-from .project import DEFAULT_BASE_IRI, default_project_root
+from .errors import ConfigError
+from .project import DEFAULT_BASE_IRI, Project, default_project_root
 
-#: the values of ``Settings.query_isolation``
-QUERY_ISOLATIONS = ("process", "restart")
+#: how deep a query may nest (brackets, chained operators) before it is refused with 400: a quarter of
+#: the shallowest depth measured to overflow pyoxigraph's stack on an 8 MiB thread (about 2,000 nested
+#: braces; see clair_kg.store.diagnostics)
+MAX_QUERY_DEPTH = 500
+
+
+class QueryIsolation(Enum):
+    """How a query past the time limit is stopped (see ``Settings.query_isolation``)."""
+
+    PROCESS = "process"
+    RESTART = "restart"
 
 
 @dataclass(frozen=True)
@@ -29,7 +39,9 @@ class Settings:
     )
     base_iri: str = field(
         default=DEFAULT_BASE_IRI,
-        metadata={"help": "Base IRI of the dataset; the server answers its /id/ paths on any host."},
+        metadata={"help": "Base IRI of the dataset: its things, graphs and dataset IRIs are {base}id/…, {base}graph/…, "
+                          "{base}dataset (the curated files' https://w3id.org/clair-kg/ ones are moved under it); "
+                          "the server answers its /id/ paths on any host."},
     )
     query_timeout: float = field(
         default=10.0,
@@ -52,13 +64,19 @@ class Settings:
         default=100_000,
         metadata={"help": "Longest query string or URL accepted, in characters; longer ones get 414."},
     )
+    max_query_depth: int = field(
+        default=MAX_QUERY_DEPTH,
+        metadata={"help": "Deepest nesting a SPARQL query may have (brackets inside brackets; each UNION, OPTIONAL, "
+                          "FILTER or operator chained in one group counts one level); deeper queries get 400 "
+                          "before anything evaluates them."},
+    )
     query_workers: int = field(
         default=2,
         metadata={"help": "Threads (query_isolation 'restart') or worker processes ('process') per web process "
                           "that evaluate SPARQL queries."},
     )
-    query_isolation: str = field(
-        default="process",
+    query_isolation: QueryIsolation = field(
+        default=QueryIsolation.PROCESS,
         metadata={"help": (
             "How `clair-kg serve` stops a query past the time limit: 'restart' evaluates queries on "
             "query_workers threads inside each web process and, on an overrun, answers 503 and replaces "
@@ -75,8 +93,9 @@ class Settings:
         metadata={"help": "Query results kept in memory per process, keyed by query, dataset and format."},
     )
     yasgui_url: str = field(
-        default="https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4/build/",
-        metadata={"help": "Where the query page loads the optional Yasgui editor from; empty turns it off."},
+        default="/static/vendor/yasgui/",
+        metadata={"help": "Where the query page loads the optional Yasgui editor from (default: the copy served "
+                          "with the package); empty turns it off."},
     )
     store_path: Path | None = field(
         default=None,
@@ -92,16 +111,67 @@ class Settings:
     )
     cors_origins: tuple[str, ...] = field(
         default=("*",),
-        metadata={"help": "Origins allowed by CORS (comma-separated); '*' allows any."},
+        metadata={"help": "Origins whose pages may read responses (CORS, comma-separated); '*' allows any. An origin "
+                          "on the list gets itself echoed with Vary: Origin, any other gets no "
+                          "Access-Control-Allow-Origin; every route and error follows it."},
     )
 
     def __post_init__(self) -> None:
-        if self.query_isolation not in QUERY_ISOLATIONS:
-            choices = ", ".join(QUERY_ISOLATIONS)
-            raise BadRequest(f"query_isolation must be one of {choices}, not {self.query_isolation!r}")
+        if not isinstance(self.query_isolation, QueryIsolation):
+            object.__setattr__(self, "query_isolation", _choice(QueryIsolation, "query_isolation",
+                                                                 self.query_isolation))
+        if not self.base_iri.endswith(("/", "#")) or "://" not in self.base_iri:
+            raise ConfigError(f"base_iri must be an absolute IRI ending in '/', not {self.base_iri!r}")
+        for name in ("query_timeout", "max_rows", "max_body_bytes", "max_query_length", "query_workers"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be greater than 0, not {getattr(self, name)!r}")
+        if self.cache_size < 0:
+            raise ConfigError(f"cache_size must be 0 (off) or more, not {self.cache_size!r}")
+        for origin in self.cors_origins:
+            if origin != "*" and "://" not in origin:
+                raise ConfigError(f"cors_origins: {origin!r} is not an origin such as https://example.org or *")
+
+    @property
+    def project(self) -> Project:
+        """The project these settings serve: its folders and the dataset's base IRI."""
+        return Project(self.project_root, self.base_iri)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values (paths as strings, enums as their values), for the server hand-over."""
+        out: dict[str, Any] = {}
+        for name, value in asdict(self).items():
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, Enum):
+                value = value.value
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        """The inverse of :meth:`to_json`."""
+        kinds = {f.name: str(f.type) for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if value is not None and "Path" in kinds.get(name, ""):
+                value = Path(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            values[name] = value
+        return cls(**values)
+
+
+def _choice(kind: type[QueryIsolation], name: str, raw: object) -> QueryIsolation:
+    try:
+        return kind(raw)
+    except ValueError:
+        choices = ", ".join(k.value for k in kind)
+        raise ConfigError(f"{name} must be one of {choices}, not {raw!r}") from None
 
 def setting_docs() -> dict[str, str]:
     """Setting name -> help text, for the docs and ``--help``."""
@@ -109,6 +179,8 @@ def setting_docs() -> dict[str, str]:
 
 def _coerce(kind: Any, raw: str) -> Any:
     text = str(kind)
+    if "QueryIsolation" in text:
+        return _choice(QueryIsolation, "query_isolation", raw)
     if "tuple" in text:
         return tuple(p.strip() for p in raw.split(",") if p.strip())
     if "Path" in text:
@@ -129,6 +201,6 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         if raw is not None:
             try:
                 changes[f.name] = _coerce(f.type, raw)
-            except ValueError as exc:
-                raise BadRequest(f"environment variable {name}={raw!r}: {exc}") from exc
+            except (ValueError, ConfigError) as exc:
+                raise ConfigError(f"environment variable {name}={raw!r}: {exc}") from exc
     return Settings(**changes)

@@ -17,12 +17,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clair_kg.project import Project
-from clair_kg.release import Release, prepare_release
+from clair_kg.publish import Distribution
+from clair_kg.release import Release, prepare_release, publish_release
+from clair_kg.runtime import Runtime, build_runtime
 from clair_kg.settings import Settings
-from clair_kg.store import EmbeddedStore, RemoteStore
+from clair_kg.store import EmbeddedStore, RemoteStore, Store
 from clair_kg.web import create_app
+from clair_kg.web.app import FrontDoor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_BASE = Project(PROJECT_ROOT).base_iri
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +46,14 @@ def release(project: Project) -> Release:
 
 
 @pytest.fixture(scope="session")
-def embedded_store(release: Release) -> EmbeddedStore:
-    store = EmbeddedStore()
+def distribution(release: Release, project: Project) -> Distribution:
+    """The release's published files, as `clair-kg build` and `clair-kg serve` make them."""
+    return publish_release(release, project)
+
+
+@pytest.fixture(scope="session")
+def embedded_store(release: Release, project: Project) -> EmbeddedStore:
+    store = EmbeddedStore(base_iri=project.base_iri)
     store.load_nquads(release.nquads)
     return store
 
@@ -59,10 +69,10 @@ def _plain(term: object) -> str:
 
 @pytest.fixture(scope="session")
 def kg_select(kg_store: pyoxigraph.Store) -> Callable[[str], list[dict[str, str]]]:
-    """Run a SELECT over the union of the named graphs; rows of plain values (no tags)."""
+    """Run a SELECT over the default graph (the merge of the source graphs); rows of plain values."""
 
     def select(query: str) -> list[dict[str, str]]:
-        solutions = kg_store.query(query, use_default_graph_as_union=True)
+        solutions = kg_store.query(query)
         assert isinstance(solutions, pyoxigraph.QuerySolutions), "kg_select needs a SELECT query"
         names = [v.value for v in solutions.variables]
         return [{n: _plain(s[n]) for n in names if s[n] is not None} for s in solutions]
@@ -73,7 +83,7 @@ def kg_select(kg_store: pyoxigraph.Store) -> Callable[[str], list[dict[str, str]
 @pytest.fixture(scope="session")
 def kg_ask(kg_store: pyoxigraph.Store) -> Callable[[str], bool]:
     def ask(query: str) -> bool:
-        result = kg_store.query(query, use_default_graph_as_union=True)
+        result = kg_store.query(query)
         assert isinstance(result, pyoxigraph.QueryBoolean), "kg_ask needs an ASK query"
         return bool(result)
 
@@ -86,10 +96,20 @@ def settings(project: Project) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings, embedded_store: EmbeddedStore, release: Release) -> Iterator[TestClient]:
-    """HTTP through the real ASGI app over the real store (lifespan events run)."""
-    app = create_app(settings, embedded_store, release.info)
-    with TestClient(app, base_url="http://testserver") as test_client:
+def runtime(settings: Settings, embedded_store: EmbeddedStore, distribution: Distribution) -> Runtime:
+    """What `clair-kg serve` builds for each web process, over the session's store."""
+    return build_runtime(settings, embedded_store, distribution)
+
+
+def app_for(settings: Settings, store: Store, distribution: Distribution) -> FrontDoor:
+    """The app ``clair-kg serve`` would build for ``store`` with these settings."""
+    return create_app(build_runtime(settings, store, distribution))
+
+
+@pytest.fixture(scope="session")
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    """HTTP through the real ASGI app (the same factory `clair-kg serve` runs) over the real store."""
+    with TestClient(create_app(runtime), base_url="http://testserver") as test_client:
         yield test_client
 
 
@@ -143,15 +163,22 @@ def oxigraph_serve(location: Path, *, union_default_graph: bool) -> Iterator[str
 
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``oxigraph serve`` with the union default graph, as a remote store would run."""
-    with oxigraph_serve(tmp_path_factory.mktemp("oxigraph-store"), union_default_graph=True) as base:
+    """A real ``oxigraph serve`` serving its real default graph (which loading fills with the merge)."""
+    with oxigraph_serve(tmp_path_factory.mktemp("oxigraph-store"), union_default_graph=False) as base:
         yield base
 
 
 @pytest.fixture(scope="session")
 def remote_store(oxigraph_server: str, release: Release) -> Iterator[RemoteStore]:
     """The real graph in a real ``oxigraph serve``, behind :class:`RemoteStore`."""
-    store = RemoteStore(oxigraph_server + "/query", data_url=oxigraph_server + "/store")
+    store = RemoteStore(oxigraph_server + "/query", data_url=oxigraph_server + "/store", base_iri=PROJECT_BASE)
     store.load_nquads(release.nquads)
     yield store
     store.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the shared live server, whichever module started it (no process outlives the suite)."""
+    live = sys.modules.get("test_sparql_live")
+    if live is not None:
+        live.stop_shared_server()

@@ -96,7 +96,7 @@ def test_void_and_dcat_description(built: tuple[Path, Path], kg_select) -> None:
     assert (ds, URIRef(VOID + "sparqlEndpoint"), URIRef(BASE + "sparql")) in g
     assert (ds, URIRef(VOID + "dataDump"), URIRef(BASE + "downloads/clair-kg.nt")) in g
     assert len(list(g.objects(ds, URIRef(dcat + "distribution")))) == 12
-    assert (URIRef(BASE + "graph/wikipedia"), None, None) in g, "each source is a subset"
+    assert (URIRef(BASE + "graph/wikipedia-article"), None, None) in g, "each source is a subset"
     wikidata_links = kg_select(
         'SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?o WHERE { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o '
         'FILTER(STRSTARTS(STR(?o), "http://www.wikidata.org/entity/")) } }'
@@ -157,3 +157,39 @@ def test_build_replaces_an_old_release(tmp_path: Path, project_root: Path) -> No
     names = {p.name for p in out.iterdir()}
     assert "stale.txt" not in names and EXPECTED <= names
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "project"]
+
+
+def test_one_count_of_the_graph(built: tuple[Path, Path], client) -> None:  # type: ignore[no-untyped-def]
+    """COUNT(*) over the default graph = VoID void:triples = distinct triples of the N-Triples dump."""
+    nt = {line for line in (built[0] / "clair-kg.nt").read_text().splitlines() if line}
+    void = Graph().parse(built[0] / "void.ttl", format="turtle")
+    described = int(void.value(URIRef(BASE + "dataset"), URIRef(VOID + "triples")))
+    r = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    counted = int(r.json()["results"]["bindings"][0]["n"]["value"])
+    assert counted == described == len(nt)
+    quads = len((built[0] / "clair-kg.nq").read_text().splitlines())
+    assert quads > counted  # some triples are stated by more than one source: the merge counts them once
+
+
+@pytest.mark.live
+def test_serve_publishes_the_files_build_writes(built: tuple[Path, Path]) -> None:
+    """`clair-kg serve` publishes once, through the same code as `clair-kg build`: the same bytes."""
+    import httpx
+    from test_sparql_live import shared_server
+
+    server = shared_server()
+    sums = httpx.get(server.url + "/downloads/SHA256SUMS")
+    assert sums.status_code == 200
+    assert sums.content == (built[0] / "SHA256SUMS").read_bytes()
+    report = httpx.get(server.url + "/downloads/validation-report.txt")
+    assert report.content == (built[0] / "validation-report.txt").read_bytes()
+
+
+def test_validation_adds_nothing_to_the_release(project_root: Path) -> None:
+    """pyshacl writes axioms into the graphs it validates; the release must be the sources as written."""
+    from clair_kg.project import Project
+    from clair_kg.release import prepare_release
+
+    project = Project(project_root)
+    assert prepare_release(project, validate=True).nquads == prepare_release(project, validate=False).nquads

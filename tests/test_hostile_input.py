@@ -22,15 +22,15 @@ from urllib.parse import quote
 
 import pyoxigraph
 import pytest
+from conftest import app_for
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from clair_kg.named_queries import list_named_queries
 from clair_kg.project import Project
-from clair_kg.release import Release
+from clair_kg.publish import Distribution
 from clair_kg.settings import Settings
 from clair_kg.store import EmbeddedStore
-from clair_kg.web import create_app
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -62,9 +62,9 @@ def short(value: object) -> str:
 
 
 @pytest.fixture(scope="module")
-def hostile(settings: Settings, embedded_store: EmbeddedStore, release: Release) -> Iterator[TestClient]:
+def hostile(settings: Settings, embedded_store: EmbeddedStore, distribution: Distribution) -> Iterator[TestClient]:
     """The real app over the real store; a server error comes back as the client would see it."""
-    app = create_app(settings, embedded_store, release.info)
+    app = app_for(settings, embedded_store, distribution)
     with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -95,14 +95,17 @@ def assert_sane(r: Response, what: str = "") -> None:
 # linked data: /id, /doc (every suffix), /graph
 # ---------------------------------------------------------------------------------------------
 
-SUFFIXES = ["", ".html", ".ttl", ".jsonld", ".nt", ".rdf", ".exe", "."]
+#: one suffix per code path: negotiated by Accept, the HTML 404 page, an RDF 404 document (each RDF
+#: writer's own escaping is tested below, in test_not_found_body_is_an_empty_document), an unknown one
+SUFFIXES = ["", ".html", ".ttl", ".exe"]
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
 @pytest.mark.parametrize("suffix", SUFFIXES, ids=lambda s: s or "no-suffix")
 def test_doc_hostile_slug(hostile: TestClient, value: str, suffix: str) -> None:
+    accepts = ("text/html", "*/*") if not suffix else ("*/*",)  # Accept only decides without a suffix
     for path in (f"/doc/office/{value}{suffix}", f"/doc/{value}/london{suffix}", f"/graph/{value}{suffix}"):
-        for accept in ("text/html", "*/*"):
+        for accept in accepts:
             r = hostile.get(path, headers={"accept": accept})
             assert_sane(r, f"accept {accept}")
             assert r.status_code in (404, 406), f"{path}: {r.status_code}"
@@ -117,9 +120,11 @@ def test_id_hostile(hostile: TestClient, value: str) -> None:
             assert r.status_code in (404, 406)
 
 
+#: one route per negotiation handler (entity documents, vocabulary pages, the landing page and VoID,
+#: downloads, named queries, the context)
 @pytest.mark.parametrize("path", [
-    "/doc/office/london", "/id/office/london", "/graph/wikipedia", "/ontology", "/shapes", "/",
-    "/.well-known/void", "/downloads/", "/queries", "/queries/overseas-offices", "/context.jsonld",
+    "/doc/office/london", "/id/office/london", "/ontology", "/", "/downloads/", "/queries/overseas-offices",
+    "/context.jsonld",
 ])
 @pytest.mark.parametrize("param", ["format", "lang"])
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
@@ -221,7 +226,7 @@ HOSTILE_PARAM_VALUES = {**HOSTILE, "javascript-iri": "javascript:alert(1)", "dat
 @pytest.mark.parametrize("value", HOSTILE_PARAM_VALUES.values(), ids=HOSTILE_PARAM_VALUES.keys())
 def test_query_hostile_parameter(hostile: TestClient, query_param: tuple[str, str], value: str) -> None:
     name, param = query_param
-    for fmt in ("json", "html", "csv", "xml"):
+    for fmt in ("json", "html"):  # the two renderers; csv and xml are written by the same pyoxigraph call as json
         r = hostile.get(f"/queries/{name}?{param}={value}&format={fmt}")
         assert_sane(r, fmt)
         assert r.status_code in (200, 400), r.status_code
@@ -231,10 +236,9 @@ def test_query_hostile_parameter(hostile: TestClient, query_param: tuple[str, st
 
 @pytest.mark.parametrize("query", ["overseas-offices", "entity-sources?entity=org/clair"])
 @pytest.mark.parametrize("param", ["limit", "offset"])
-@pytest.mark.parametrize("value", [
-    "-1", "0", "-0", "99999999999999999999999", "9" * 5000, "abc", "1.5", "1e3", "0x10", "%EF%BC%91",
-    "%C2%B2", "%D9%A1", "%00", "%ff%fe", "+", "--1", " ", "NaN", "Infinity",
-], ids=short)
+#: one value per branch of the integer parser: out of range, overflow, not a number, a non-ASCII digit,
+#: a control character, invalid UTF-8, a float word
+@pytest.mark.parametrize("value", ["-1", "0", "9" * 5000, "abc", "%EF%BC%91", "%00", "%ff%fe", "NaN"], ids=short)
 def test_query_paging_junk(hostile: TestClient, query: str, param: str, value: str) -> None:
     sep = "&" if "?" in query else "?"
     r = hostile.get(f"/queries/{query}{sep}{param}={value}", headers={"accept": "application/json"})
@@ -460,7 +464,8 @@ def test_reconcile_post_oversized(hostile: TestClient, settings: Settings) -> No
 # ---------------------------------------------------------------------------------------------
 
 ROUTES = [
-    "/", "/doc/office/london", "/doc/office/nope", "/id/office/london", "/graph/wikipedia", "/ontology", "/shapes",
+    "/", "/doc/office/london", "/doc/office/nope", "/id/office/london", "/graph/wikipedia-article", "/ontology",
+    "/shapes",
     "/.well-known/void", "/downloads/", "/downloads/clair-kg.ttl", "/context.jsonld", "/queries",
     "/queries/overseas-offices", "/search?q=CLAIR", "/search", "/reconcile", "/reconcile/suggest/entity?prefix=lo",
     "/reconcile/preview?id=office/london",

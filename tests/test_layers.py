@@ -1,30 +1,54 @@
-"""Data flows one way: sources -> validate -> release -> store -> web/CLI.
+"""Data flows one way: sources -> validate -> release -> store -> sparql -> runtime -> web/server/CLI.
 
-A module imports only from layers below it; the server never parses source Turtle or runs SHACL.
-This test reads every module's imports (with ast, so nothing is executed) and checks the rules.
+Two checks. Each module's own imports are read with ast (nothing runs) against the rules below, so a
+wrong import names its line's module. And, because a rule broken two imports away is still broken,
+every package is imported in a fresh interpreter and ``sys.modules`` is read afterwards: the serving
+side (store, sparql, the query worker, runtime, web, server) must not have loaded rdflib, pyshacl or
+owlrl, whichever module pulled them in.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "clair_kg"
 
-# module prefix -> imports it must not make (package-relative names or third-party roots)
-FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "clair_kg.errors": ("clair_kg.",),
-    "clair_kg.project": ("clair_kg.sources", "clair_kg.store", "clair_kg.web", "clair_kg.cli"),
-    "clair_kg.sources": ("clair_kg.store", "clair_kg.web", "clair_kg.cli", "clair_kg.serving"),
-    "clair_kg.validate": ("clair_kg.store", "clair_kg.web", "clair_kg.cli", "clair_kg.serving"),
-    "clair_kg.release": ("clair_kg.store", "clair_kg.web", "clair_kg.cli", "clair_kg.serving"),
-    "clair_kg.store": (
-        "clair_kg.sources", "clair_kg.validate", "clair_kg.release", "clair_kg.web", "clair_kg.cli",
-        "rdflib", "pyshacl",
-    ),
-    "clair_kg.web": ("clair_kg.cli", "clair_kg.sources", "clair_kg.validate", "pyshacl"),
+BUILD_SIDE = ("clair_kg.sources", "clair_kg.validate", "clair_kg.release")
+SERVING = ("clair_kg.runtime", "clair_kg.web", "clair_kg.server")
+HEAVY = ("rdflib", "pyshacl", "owlrl")
+WEB_FRAMEWORK = ("fastapi", "starlette", "uvicorn", "jinja2")
+
+# module prefix -> what it must not import, directly (ast) or through anything it imports (sys.modules)
+RULES: dict[str, tuple[str, ...]] = {
+    "clair_kg.errors": ("clair_kg.", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.formats": ("clair_kg.store", "clair_kg.sparql", *SERVING, *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.project": ("clair_kg.sources", "clair_kg.store", *SERVING, "clair_kg.cli", *HEAVY),
+    "clair_kg.settings": ("clair_kg.sources", "clair_kg.store", *SERVING, "clair_kg.cli", *HEAVY),
+    "clair_kg.published": ("clair_kg.sources", "clair_kg.store", *SERVING, "clair_kg.cli", *HEAVY),
+    "clair_kg.canonical": ("clair_kg.sources", "clair_kg.store", *SERVING, *HEAVY),
+    "clair_kg.queryfile": ("clair_kg.store", *SERVING, *HEAVY),
+    "clair_kg.sources": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
+    "clair_kg.validate": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
+    "clair_kg.release": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
+    "clair_kg.publish": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.store": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.sparql": (*BUILD_SIDE, *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.search": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.reconcile": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.entity_graph": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.terms": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.named_queries": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.runtime": (*BUILD_SIDE, "clair_kg.web", "clair_kg.server", "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.web": (*BUILD_SIDE, "clair_kg.server", "clair_kg.cli", *HEAVY),
+    "clair_kg.server": (*BUILD_SIDE, "clair_kg.cli", *HEAVY),
+    "clair_kg.wikidata": (*SERVING, "clair_kg.cli", "pyshacl", "owlrl", *WEB_FRAMEWORK),
+    "clair_kg.cli": (),
 }
 
 
@@ -56,21 +80,70 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-MODULES = sorted(PACKAGE.rglob("*.py"))
+def _rule(module: str) -> tuple[str, tuple[str, ...]] | None:
+    """The most specific rule for ``module``: (prefix, banned)."""
+    best = None
+    for prefix, banned in RULES.items():
+        if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, banned)
+    return best
+
+
+def _banned(name: str, prefix: str, banned: tuple[str, ...]) -> bool:
+    if name == prefix or name.startswith(prefix + ".") or name == "clair_kg":  # a module loads its package
+        return False
+    return any(name == b.rstrip(".") or name.startswith(b if b.endswith(".") else b + ".") for b in banned)
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_every_module_has_a_rule() -> None:
+    missing = [_module_name(p) for p in MODULES if _rule(_module_name(p)) is None
+               and _module_name(p) not in ("clair_kg", "clair_kg.__main__")]
+    assert missing == [], f"add a layer rule for {missing}"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: _module_name(p))
-def test_imports_respect_layers(path: Path) -> None:
+def test_direct_imports_respect_layers(path: Path) -> None:
     module = _module_name(path)
-    imports = _imports(path)
-    for prefix, banned in FORBIDDEN.items():
-        if module == prefix or module.startswith(prefix + "."):
-            bad = sorted(
-                i for i in imports for b in banned
-                if (i == b.rstrip(".") or i.startswith(b if b.endswith(".") else b + ".") or i == b)
-                and not i.startswith(prefix)
-            )
-            assert not bad, f"{module} imports {bad}, which its layer must not use"
+    rule = _rule(module)
+    if rule is None:
+        return
+    prefix, banned = rule
+    bad = sorted(i for i in _imports(path) if _banned(i, prefix, banned))
+    assert not bad, f"{module} imports {bad}, which its layer must not use"
+
+
+_PROBE = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("prefix", [p for p in RULES if p != "clair_kg.cli"])
+def test_what_a_package_loads_respects_its_layer(prefix: str) -> None:
+    """Import every module of the package in a fresh interpreter; nothing banned may be loaded."""
+    names = [_module_name(p) for p in MODULES
+             if _module_name(p) == prefix or _module_name(p).startswith(prefix + ".")]
+    # a sub-package with a rule of its own is checked against that rule
+    names = [n for n in names if (_rule(n) or ("",))[0] == prefix]
+    assert names, prefix
+    out = subprocess.run([sys.executable, "-c", _PROBE, *names], capture_output=True, text=True, timeout=120,
+                         cwd=PACKAGE.parent, check=True)
+    loaded = json.loads(out.stdout)
+    banned = RULES[prefix]
+    bad = sorted({m.split(".")[0] if not m.startswith("clair_kg") else m for m in loaded if _banned(m, prefix, banned)})
+    assert not bad, f"importing {prefix} loads {bad}, which its layer must not use"
+
+
+def test_the_query_worker_loads_no_parser_of_sources() -> None:
+    out = subprocess.run([sys.executable, "-c", _PROBE, "clair_kg.sparql.worker"], capture_output=True, text=True,
+                         timeout=60, cwd=PACKAGE.parent, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert not loaded & {"rdflib", "pyshacl", "owlrl", "fastapi"}
 
 
 def test_nothing_imports_the_cli() -> None:

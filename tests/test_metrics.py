@@ -6,19 +6,21 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from conftest import app_for
 from fastapi.testclient import TestClient
 
-from clair_kg.release import Release
+from clair_kg.publish import Distribution
 from clair_kg.settings import Settings
 from clair_kg.store import EmbeddedStore
-from clair_kg.web import create_app
 
 HUGE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
 
 @pytest.fixture(scope="module")
-def short_limit_client(settings: Settings, embedded_store: EmbeddedStore, release: Release) -> Iterator[TestClient]:
-    app = create_app(settings.with_overrides(query_timeout=1.0, query_workers=1), embedded_store, release.info)
+def short_limit_client(
+    settings: Settings, embedded_store: EmbeddedStore, distribution: Distribution
+) -> Iterator[TestClient]:
+    app = app_for(settings.with_overrides(query_timeout=1.0, query_workers=1), embedded_store, distribution)
     with TestClient(app) as client:
         yield client
 
@@ -36,10 +38,12 @@ def _metrics(client: TestClient) -> dict[str, float]:
     return values
 
 
-def test_metrics_count_cache_use_and_stopped_queries(short_limit_client: TestClient, release: Release) -> None:
+def test_metrics_count_cache_use_and_stopped_queries(
+    short_limit_client: TestClient, distribution: Distribution
+) -> None:
     before = _metrics(short_limit_client)
     assert before["clair_kg_info"] == 1
-    assert before["clair_kg_quads"] == release.info.quads
+    assert before["clair_kg_quads"] == distribution.metadata.quads
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?t }"
     # POST bodies skip the whole-response memo, so both requests reach the result cache
     for _ in range(2):

@@ -10,21 +10,20 @@ from collections.abc import Iterator
 
 import pytest
 import rdflib
-from conftest import free_port
+from conftest import app_for, free_port
 from fastapi.testclient import TestClient
 
-from clair_kg.release import Release
+from clair_kg.publish import Distribution
 from clair_kg.settings import Settings
 from clair_kg.store import RemoteStore
-from clair_kg.web import create_app
 
 OFFICES = """PREFIX clair: <https://w3id.org/clair-kg/ontology#>
 SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a clair:OverseasOffice }"""
 
 
 @pytest.fixture(scope="module")
-def remote_client(settings: Settings, remote_store: RemoteStore, release: Release) -> Iterator[TestClient]:
-    app = create_app(settings, remote_store, release.info)
+def remote_client(settings: Settings, remote_store: RemoteStore, distribution: Distribution) -> Iterator[TestClient]:
+    app = app_for(settings, remote_store, distribution)
     with TestClient(app) as client:
         yield client
 
@@ -62,15 +61,16 @@ def test_linked_data_search_and_named_queries(remote_client: TestClient) -> None
     assert len({b["office"]["value"] for b in r.json()["results"]["bindings"]}) == 7
 
 
-def test_dead_remote_store_is_502_not_500(settings: Settings, release: Release) -> None:
+def test_dead_remote_store_is_503_with_retry_after(settings: Settings, distribution: Distribution) -> None:
     port = free_port()  # nothing listens here
     dead = RemoteStore(f"http://127.0.0.1:{port}/query", timeout=2)
-    app = create_app(settings, dead, release.info)
+    app = app_for(settings, dead, distribution)
     with TestClient(app) as client:
         r = client.get("/sparql", params={"query": OFFICES})
-        assert r.status_code in (502, 503), r.text
+        assert r.status_code == 503 and r.headers["retry-after"], r.text
         assert "Traceback" not in r.text
-        assert client.get("/search", params={"q": "London"}).status_code == 502
-        assert client.get("/doc/office/london.ttl").status_code == 502
-        assert client.get("/health").status_code == 200
+        assert client.get("/search", params={"q": "London"}).status_code == 503
+        assert client.get("/doc/office/london.ttl").status_code == 503
+        health = client.get("/health")
+        assert health.status_code == 503 and health.json()["status"] == "store unavailable"
     dead.close()

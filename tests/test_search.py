@@ -95,7 +95,8 @@ def test_http_html_results_page(client: TestClient) -> None:
 
 
 def test_index_is_built_once_per_app(client: TestClient) -> None:
-    app = client.app
-    index = app.state.label_index  # type: ignore[attr-defined]
+    labels = client.app.state.runtime.labels  # type: ignore[attr-defined]
+    assert labels.ready  # built with the runtime, before the first request
+    index = labels.get()
     client.get("/search", params={"q": "clair"})
-    assert app.state.label_index is index  # type: ignore[attr-defined]
+    assert labels.get() is index

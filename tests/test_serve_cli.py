@@ -64,13 +64,45 @@ def test_refuses_to_start_on_invalid_data(tmp_path: Path, project_root: Path) ->
     assert "office/nowhere" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_load_needs_file_equals_graph(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "from clair_kg.cli import main; raise SystemExit(main())",
-         "serve", "--port", str(free_port()), "--load", str(tmp_path / "missing.ttl")],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 2 and "FILE=GRAPH_IRI" in result.stderr
+def test_load_of_a_missing_or_broken_file_names_it(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<a> <b> .\n")
+    for spec, words in ((str(tmp_path / "missing.ttl"), "cannot read"), (str(broken), "not valid Turtle")):
+        result = subprocess.run(
+            [sys.executable, "-c", "from clair_kg.cli import main; raise SystemExit(main())",
+             "serve", "--port", str(free_port()), "--load", spec],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 2, result.stderr
+        assert spec.split("=")[0] in result.stderr and words in result.stderr and "Traceback" not in result.stderr
+
+
+def _select(server: LiveServer, query: str) -> list[dict[str, str]]:
+    r = httpx.post(server.sparql, data={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.text
+    return [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+
+
+def test_load_fills_the_default_graph_or_a_named_graph_as_a_graph_store_would(tmp_path: Path) -> None:
+    """FILE -> the default graph, FILE=IRI -> that named graph; relative IRIs resolve against the file's URL
+    or the graph IRI; `_:a` in two files is two blank nodes; GRAPH ?g never sees the default graph's data."""
+    mine = tmp_path / "mine.ttl"
+    mine.write_text('<thing> <http://example.org/p> _:a . _:a <http://example.org/q> "in the default graph" .\n')
+    named = tmp_path / "named.ttl"
+    named.write_text('<thing> <http://example.org/p> _:a . _:a <http://example.org/q> "in a named graph" .\n')
+    graph = "http://example.org/graph/extra"
+    server = start_server(f"--load={mine}", f"--load={named}={graph}", isolation="process")
+    try:
+        rows = _select(server, "SELECT ?s ?b ?v WHERE { ?s <http://example.org/p> ?b . ?b <http://example.org/q> ?v }")
+        by_value = {r["v"]: r for r in rows}
+        assert set(by_value) == {"in the default graph", "in a named graph"}  # the default graph merges both
+        assert by_value["in the default graph"]["s"] == mine.resolve().parent.as_uri() + "/thing"
+        assert by_value["in a named graph"]["s"] == "http://example.org/graph/thing"
+        assert by_value["in the default graph"]["b"] != by_value["in a named graph"]["b"]  # blank nodes per file
+        in_graphs = _select(server, "SELECT ?g ?v WHERE { GRAPH ?g { ?b <http://example.org/q> ?v } }")
+        assert in_graphs == [{"g": graph, "v": "in a named graph"}]
+    finally:
+        stop_server(server)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
@@ -84,7 +116,7 @@ def test_two_web_processes_serve_and_leave_nothing_behind(stop_signal: signal.Si
                 assert response.status_code == 200 and response.json()["boolean"] is True
         family = _descendants(server.proc.pid)
         # query isolation "restart" (start_server passes it): queries run in the web processes themselves
-        webs = [p for p in family if b"clair_kg.serving" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        webs = [p for p in family if b"clair_kg.server.process" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert len(webs) == 2
         server.proc.send_signal(stop_signal)
         assert server.proc.wait(timeout=20) is not None
@@ -120,8 +152,8 @@ def test_on_disk_store_serves_and_a_stale_one_is_rebuilt(tmp_path: Path) -> None
 
 
 def test_on_disk_store_is_reused_for_the_same_release(tmp_path: Path, release: Release) -> None:
-    from clair_kg.serving import _ensure_disk_store
     from clair_kg.store import EmbeddedStore
+    from clair_kg.store.opening import _ensure_disk_store
 
     path = tmp_path / "store"
     _ensure_disk_store(path, release.nquads)

@@ -31,9 +31,10 @@ def test_environment_overrides_settings() -> None:
 def test_bad_environment_values_are_clear_errors() -> None:
     import pytest
 
-    from clair_kg.errors import BadRequest
+    from clair_kg.errors import BadRequest, ConfigError
 
-    with pytest.raises(BadRequest, match="CLAIR_KG_QUERY_TIMEOUT"):
+    with pytest.raises(ConfigError, match="CLAIR_KG_QUERY_TIMEOUT"):
         settings_from_env({"CLAIR_KG_QUERY_TIMEOUT": "soon"})
-    with pytest.raises(BadRequest, match="query_isolation must be one of process, restart"):
+    assert not issubclass(ConfigError, BadRequest)  # a configuration mistake is not an HTTP error
+    with pytest.raises(ConfigError, match="query_isolation must be one of process, restart"):
         settings_from_env({"CLAIR_KG_QUERY_ISOLATION": "threads"})

@@ -45,7 +45,7 @@ class LiveServer:
 
     def web_pids(self) -> list[int]:
         """The web processes under the supervisor (live ones, not zombies)."""
-        return self._children(self.proc.pid, b"clair_kg.serving")
+        return self._children(self.proc.pid, b"clair_kg.server.process")
 
     def tree_pids(self) -> list[int]:
         """Every live process of the server: the supervisor and all its descendants."""
@@ -96,8 +96,12 @@ def w3c_graphs() -> dict[str, Path]:
     return graphs
 
 
-def start_server(*extra: str, workers: int = 1, isolation: str = "restart") -> LiveServer:
-    """A live `clair-kg serve`; ``isolation`` is passed explicitly so each mode is tested whatever the default."""
+def start_server(*extra: str, workers: int = 1, isolation: str = "restart",
+                 env: dict[str, str] | None = None) -> LiveServer:
+    """A live `clair-kg serve`; ``isolation`` is passed explicitly so each mode is tested whatever the default.
+
+    ``env`` adds environment variables (``CLAIR_KG_*`` settings) to the server's.
+    """
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"clair-kg-test-serve-{port}.log"
     loads = [f"--load={path}={iri}" for iri, path in sorted(w3c_graphs().items())]
@@ -109,7 +113,8 @@ def start_server(*extra: str, workers: int = 1, isolation: str = "restart") -> L
         *loads, *extra,
     ]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, **(env or {})})
     server = LiveServer(f"http://127.0.0.1:{port}", proc, log)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ClairKgError, SourceError, ValidationFailed
-from . import build_cmd, data_cmds, serve_cmd, wikidata_cmd
+from . import build_cmd, data_cmds, load_cmd, serve_cmd, wikidata_cmd
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--project", help="project folder (default: the package's own, or $CLAIR_KG_PROJECT)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (data_cmds, serve_cmd, build_cmd, wikidata_cmd):
+    for module in (data_cmds, serve_cmd, build_cmd, load_cmd, wikidata_cmd):
         module.register(sub)
     return parser
 

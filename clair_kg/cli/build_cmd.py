@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..publish import quads_from_nquads, release_distribution, write_distribution
+from ..publish import write_distribution
 from ..publish.diff import diff_releases, diff_to_json, diff_to_text
-from ..release import prepare_release
-from ..validate import report_to_text, report_to_turtle
+from ..release import prepare_release, publish_release
 from .common import project_from_args
 
 
@@ -47,16 +46,12 @@ def run_build(args: argparse.Namespace) -> int:
     project = project_from_args(args)
     sys.stderr.write("clair-kg: validating…\n")
     release = prepare_release(project)  # raises ValidationFailed -> exit 1, dist/ untouched
-    reports = {
-        "validation-report.ttl": ("text/turtle", report_to_turtle(release.report).encode("utf-8")),
-        "validation-report.txt": ("text/plain", report_to_text(release.report).encode("utf-8")),
-    }
-    dist = release_distribution(quads_from_nquads(release.nquads), project, release.info, reports=reports)
+    dist = publish_release(release, project)
     write_distribution(dist, args.out)
     meta = dist.metadata
     sys.stderr.write(
-        f"clair-kg: wrote {len(dist.files)} files to {args.out}/ "
-        f"(release {meta.version} of {meta.issued}: {meta.quads} statements, {meta.triples} distinct triples)\n"
+        f"clair-kg: wrote {len(dist.files)} files to {args.out}/ (release {meta.version} of {meta.issued}: "
+        f"{meta.triples} statements in the merged graph, {meta.quads} across {len(meta.sources)} source graphs)\n"
     )
     return 0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadRequest, SourceError
-from ..named_queries import bind_parameters, load_named_query, select_variables
+from ..named_queries import bind_parameters, load_named_query
 from ..release import prepare_release
 from ..sources import load_sources
 from ..store import EmbeddedStore, QueryForm, query_form
@@ -81,13 +81,13 @@ def run_query(args: argparse.Namespace) -> int:
     else:
         raise BadRequest("give a query: clair-kg query 'SELECT …', --file q.rq or --name NAME")
     release = prepare_release(project, validate=False)
-    store = EmbeddedStore()
+    store = EmbeddedStore(base_iri=project.base_iri)
     store.load_nquads(release.nquads)
     form = query_form(text)
     if args.format == "table":
         if form is QueryForm.SELECT:
             rows = store.select(text, bindings=bindings)
-            sys.stdout.write(_table(rows, list(select_variables(text))))
+            sys.stdout.write(_table(rows, list(rows.variables)))
             return 0
         if form is QueryForm.ASK:
             sys.stdout.write(("true" if store.ask(text, bindings=bindings) else "false") + "\n")

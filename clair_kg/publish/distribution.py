@@ -15,11 +15,12 @@ __all__ = [
     "build_distribution",
     "release_distribution",
     "quads_from_nquads",
-    "quads_from_store",
+    "read_distribution",
     "write_distribution",
 ]
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -28,26 +29,24 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse
+from pyoxigraph import Quad, RdfFormat, Triple, parse
 
+from ..formats import DATASET_MEDIA_TYPES, MEDIA_EXTENSIONS
 from ..project import Project
-from ..release import ReleaseInfo
-from ..store import Store
-from .metadata import DatasetMetadata, dataset_metadata, release_date
+from ..published import DatasetMetadata, ReleaseInfo, metadata_from_json, metadata_to_json
+from .metadata import dataset_metadata
 from .rdfio import canonical_blank_nodes, deterministic_gzip, jsonld_context, serialize_dataset, serialize_graph
 from .void import FileEntry, void_triples
 
 DUMP_NAME = "clair-kg"
 #: extension -> media type of the dumps, in the order they are listed
 DUMP_FORMATS: dict[str, str] = {
-    "ttl": "text/turtle",
-    "nt": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "rdf": "application/rdf+xml",
-    "trig": "application/trig",
-    "nq": "application/n-quads",
+    MEDIA_EXTENSIONS[m]: m
+    for m in ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml",
+              "application/trig", "application/n-quads")
 }
-DATASET_MEDIA_TYPES = ("application/trig", "application/n-quads", "application/ld+json")
+#: beside the files of a distribution written for the server: what each file is, and the metadata
+MANIFEST = "publication.json"
 
 
 @dataclass(frozen=True)
@@ -91,32 +90,17 @@ def quads_from_nquads(data: bytes) -> list[Quad]:
     return list(parse(data, format=RdfFormat.N_QUADS))
 
 
-def quads_from_store(store: Store) -> list[Quad]:
-    """Every quad of every named graph of ``store`` (any backend)."""
-    rows = store.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-    quads = []
-    for row in rows:
-        g = row["g"]
-        assert isinstance(g, NamedNode)
-        quads.append(Quad(row["s"], row["p"], row["o"], g))  # type: ignore[arg-type]
-    return quads
-
-
 def release_distribution(
     quads: Sequence[Quad],
     project: Project,
     release: ReleaseInfo,
     *,
+    issued: str,
     reports: dict[str, tuple[str, bytes]] | None = None,
 ) -> Distribution:
-    """:func:`build_distribution` for a release: its version and hash, dated by :func:`release_date`.
-
-    ``clair-kg build`` (from the N-Quads) and the server's /downloads (from its store) both call
-    this, so the two give the same files.
-    """
+    """:func:`build_distribution` for a release: its version and hash, dated ``issued``."""
     return build_distribution(
-        quads, project, version=release.version, issued=release_date(project), sha256=release.sha256,
-        reports=reports,
+        quads, project, version=release.version, issued=issued, sha256=release.sha256, reports=reports,
     )
 
 
@@ -153,10 +137,12 @@ def build_distribution(
     return Distribution(metadata=meta, files=tuple(files), void=void)
 
 
-def write_distribution(dist: Distribution, out: Path) -> None:
+def write_distribution(dist: Distribution, out: Path, *, manifest: bool = False) -> None:
     """Write every file into ``out``, atomically: a temporary folder next to it is renamed into place.
 
-    Until the final rename ``out`` keeps its old content; a failure leaves it untouched.
+    Until the final rename ``out`` keeps its old content; a failure leaves it untouched. With
+    ``manifest`` (the server's hand-over) a :data:`MANIFEST` beside the files says what each is and
+    holds the dataset metadata, so :func:`read_distribution` needs no RDF parsing to serve them.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -168,6 +154,10 @@ def write_distribution(dist: Distribution, out: Path) -> None:
                 handle.write(f.data)
                 handle.flush()
                 os.fsync(handle.fileno())
+        if manifest:
+            entries = [{"name": f.name, "media_type": f.media_type, "compressed": f.compressed} for f in dist.files]
+            body = {"metadata": metadata_to_json(dist.metadata), "files": entries}
+            (tmp.parent / f"{out.name}.{MANIFEST}").write_text(json.dumps(body), encoding="utf-8")
         os.chmod(tmp, 0o755)  # noqa: S103 - a published folder is world-readable, as dist/ would be
         old: Path | None = None
         if out.exists():
@@ -181,3 +171,16 @@ def write_distribution(dist: Distribution, out: Path) -> None:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_distribution(folder: Path) -> Distribution:
+    """The distribution :func:`write_distribution` wrote with ``manifest=True`` into ``folder``."""
+    folder = folder.resolve()
+    body = json.loads((folder.parent / f"{folder.name}.{MANIFEST}").read_text(encoding="utf-8"))
+    files = tuple(
+        DistFile(e["name"], e["media_type"], (folder / e["name"]).read_bytes(), bool(e["compressed"]))
+        for e in body["files"]
+    )
+    void = next(f for f in files if f.name == "void.ttl")
+    triples = tuple(q.triple for q in parse(void.data, format=RdfFormat.TURTLE))
+    return Distribution(metadata=metadata_from_json(body["metadata"]), files=files, void=triples)

@@ -9,18 +9,18 @@ newest source file's modification time. A rebuild of the same sources is therefo
 
 from __future__ import annotations
 
-__all__ = ["ClassCount", "DatasetMetadata", "LinkCount", "SourceInfo", "dataset_metadata", "release_date"]
+__all__ = ["dataset_metadata", "release_date"]
 
 import datetime as dt
 import os
 import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from ..project import Project
+from ..published import ClassCount, DatasetMetadata, LinkCount, SourceInfo
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -28,109 +28,12 @@ SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 DCT = "http://purl.org/dc/terms/"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
-CC_BY_SA = "https://creativecommons.org/licenses/by-sa/4.0/"
 
 #: Link targets counted as VoID linksets: name -> (namespace of their IRIs, dataset IRI).
 LINK_TARGETS: dict[str, tuple[str, str]] = {
     "Wikidata": ("http://www.wikidata.org/entity/", "https://www.wikidata.org/"),
     "GeoNames": ("https://sws.geonames.org/", "https://www.geonames.org/"),
 }
-
-TITLE = {
-    "en": "CLAIR knowledge graph",
-    "ja": "CLAIR（自治体国際化協会）ナレッジグラフ",
-}
-DESCRIPTION = {
-    "en": (
-        "A curated, source-cited knowledge graph about the Council of Local Authorities for "
-        "International Relations (CLAIR): its headquarters, its branch office in every prefecture of "
-        "Japan, its overseas offices, the ministries it works with, the JET Programme and its positions, "
-        "and the international networks it belongs to. Every statement sits in a named graph that says "
-        "which source it comes from; labels are in English and Japanese."
-    ),
-    "ja": (
-        "一般財団法人自治体国際化協会（CLAIR）に関する、出典付きのナレッジグラフ。本部、各都道府県の支部、"
-        "海外事務所、関係省庁、JETプログラムとその職種、加盟する国際ネットワークを収める。"
-        "すべての記述は出典ごとの名前付きグラフに置かれ、ラベルは英語と日本語で付されている。"
-    ),
-}
-KEYWORDS = ("CLAIR", "JET Programme", "local government", "Japan", "international exchange", "linked data")
-
-
-@dataclass(frozen=True)
-class ClassCount:
-    iri: str
-    labels: dict[str, str]
-    entities: int
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    iri: str
-    name: str
-    labels: dict[str, str]
-    descriptions: dict[str, str]
-    derived_from: tuple[str, ...]
-    license: str | None
-    triples: int
-
-
-@dataclass(frozen=True)
-class LinkCount:
-    target: str
-    namespace: str
-    target_dataset: str
-    predicate: str
-    links: int
-
-
-@dataclass(frozen=True)
-class DatasetMetadata:
-    base_iri: str
-    version: str
-    issued: str  # YYYY-MM-DD
-    sha256: str
-    quads: int
-    triples: int  # distinct triples over all graphs
-    entities: int  # distinct subjects under {base}id/
-    distinct_subjects: int
-    distinct_objects: int
-    properties: int
-    classes: tuple[ClassCount, ...]
-    sources: tuple[SourceInfo, ...]
-    linksets: tuple[LinkCount, ...]
-    example_resources: tuple[str, ...]
-    vocabularies: tuple[str, ...]
-    license: str = CC_BY_SA
-
-    @property
-    def dataset_iri(self) -> str:
-        return f"{self.base_iri}dataset"
-
-    @property
-    def release_iri(self) -> str:
-        return f"{self.base_iri}dataset/{self.version}"
-
-    @property
-    def sparql_endpoint(self) -> str:
-        return f"{self.base_iri}sparql"
-
-    @property
-    def downloads_url(self) -> str:
-        return f"{self.base_iri}downloads/"
-
-    @property
-    def title(self) -> dict[str, str]:
-        return TITLE
-
-    @property
-    def description(self) -> dict[str, str]:
-        return DESCRIPTION
-
-    @property
-    def keywords(self) -> tuple[str, ...]:
-        return KEYWORDS
-
 
 def release_date(project: Project, *, environ: dict[str, str] | None = None) -> str:
     """The release date (``YYYY-MM-DD``, UTC), derived from the sources, never from the clock."""

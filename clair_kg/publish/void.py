@@ -16,7 +16,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ..project import ENTITY_PATH_PATTERN
-from .metadata import DatasetMetadata
+from ..published import DatasetMetadata
 from .rdfio import PREFIXES, compact_iri
 
 VOID = "http://rdfs.org/ns/void#"

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ForbiddenOperation
-from ..settings import Settings
-from ..store import EmbeddedStore, Store, looks_like_update
+from ..settings import QueryIsolation, Settings
+from ..store import EmbeddedStore, Store
+from ..store.analysis import QueryFacts, analyse, check_services
 from ..store.base import DatasetSpec
-from .analysis import QueryFacts, analyse, check_services
+from ..store.diagnostics import check_depth
+from ..store.evaluation import READ_ONLY
 from .executor import Executor, StoreRunner, ThreadRunner, WorkerPool, graph_source_for
-from .protocol import READ_ONLY
 from .wire import Job, Reply
 
 #: results larger than this are not cached (the cache holds at most cache_size of them)
@@ -95,7 +96,6 @@ class SparqlService:
         self.on_overrun = on_overrun
         self.cache = ResultCache(settings.cache_size)
         self.responses = ResponseMemo(settings.cache_size)
-        self._facts: OrderedDict[str, QueryFacts] = OrderedDict()
         self._executor: Executor | None = None
         self._lock = asyncio.Lock()
 
@@ -115,13 +115,9 @@ class SparqlService:
 
         :raises ForbiddenOperation: an update, or SERVICE outside the allowlist.
         """
-        facts = self._facts.get(query)
-        if facts is None:
-            facts = analyse(query)
-            if len(self._facts) >= 4096:
-                self._facts.popitem(last=False)
-            self._facts[query] = facts
-        if facts.form is None and (facts.is_update or looks_like_update(query)):
+        check_depth(query, self.settings.max_query_depth)  # before any worker sees it: deep nesting kills one
+        facts = analyse(query)
+        if facts.is_update:
             raise ForbiddenOperation(READ_ONLY)
         check_services(facts, self.settings.service_allowlist)
         return facts
@@ -135,7 +131,8 @@ class SparqlService:
 
     async def _make_executor(self) -> Executor:
         s = self.settings
-        if s.query_isolation == "restart" and self.on_overrun is not None and isinstance(self.store, EmbeddedStore):
+        in_process = s.query_isolation is QueryIsolation.RESTART and self.on_overrun is not None
+        if in_process and self.on_overrun is not None and isinstance(self.store, EmbeddedStore):
             return ThreadRunner(self.store.inner, size=s.query_workers, timeout=s.query_timeout,
                                 on_overrun=self.on_overrun)
         source = await asyncio.to_thread(
@@ -152,7 +149,10 @@ class SparqlService:
         return pool
 
     async def answer(self, query: str, facts: QueryFacts, dataset: DatasetSpec, media_type: str) -> Reply:
-        """The reply to ``query`` in ``media_type``: from the cache, or from the executor."""
+        """The reply to ``query`` in ``media_type``: from the cache, or from the executor.
+
+        :raises ClairKgError: the query failed (the error the evaluator raised, whichever process ran it).
+        """
         key: CacheKey = (query, dataset, media_type)
         cached = self.cache.get(key)
         if cached is not None:
@@ -161,13 +161,13 @@ class SparqlService:
             query=query,
             media_type=media_type,
             dataset=dataset,
-            union_default=dataset.is_default and not facts.has_dataset_clause,
             max_rows=self.settings.max_rows,
             # The SPARQL Protocol lets the service choose the base; the dataset's base makes
             # <id/org/clair> name the entity, and is the same on every host (cache-safe).
             base_iri=self.settings.base_iri,
         )
         reply = await (await self.executor()).run(job, facts.form)
+        reply.raise_error()
         self.cache.put(key, reply)
         return reply
 

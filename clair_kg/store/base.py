@@ -3,51 +3,26 @@
 Two implementations: :class:`~clair_kg.store.embedded.EmbeddedStore` (pyoxigraph, in memory or on
 disk) and :class:`~clair_kg.store.remote.RemoteStore` (any SPARQL 1.1 Protocol endpoint). Both speak
 in pyoxigraph terms (``NamedNode``, ``Literal``, ``BlankNode``), so callers never depend on the
-backend. The default graph of every query is the union of the named graphs unless a request names
-its own dataset (``default-graph-uri`` / ``named-graph-uri``).
+backend. Loading makes the default graph the set-merge of the named (source) graphs, so the default
+graph of every query is that merge unless the query or the request names its own dataset
+(``FROM`` / ``default-graph-uri`` / ``named-graph-uri``); see :mod:`clair_kg.store.evaluation`.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "DEFAULT_DATASET",
-    "GRAPH_FORMATS",
-    "RESULT_FORMATS",
-    "DatasetSpec",
-    "QueryForm",
-    "SerializedResult",
-    "Store",
-    "Term",
-    "query_form",
+    "DEFAULT_DATASET", "QUADS_IN_NAMED_GRAPHS", "TRIPLES_IN_DEFAULT_GRAPH", "DatasetSpec", "QueryForm", "Rows",
+    "SerializedResult", "Store", "Term",
 ]
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, RdfFormat, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 Term = NamedNode | BlankNode | Literal | Triple
-
-#: media type -> pyoxigraph writer, for SELECT/ASK results (the order is the order of preference)
-RESULT_FORMATS: dict[str, QueryResultsFormat] = {
-    "application/sparql-results+json": QueryResultsFormat.JSON,
-    "application/sparql-results+xml": QueryResultsFormat.XML,
-    "text/csv": QueryResultsFormat.CSV,
-    "text/tab-separated-values": QueryResultsFormat.TSV,
-}
-#: media type -> pyoxigraph writer, for CONSTRUCT/DESCRIBE results and RDF documents
-GRAPH_FORMATS: dict[str, RdfFormat] = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/trig": RdfFormat.TRIG,
-    "application/n-quads": RdfFormat.N_QUADS,
-}
-
 
 class QueryForm(Enum):
     SELECT = "SELECT"
@@ -58,29 +33,6 @@ class QueryForm(Enum):
     @property
     def returns_graph(self) -> bool:
         return self in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
-
-
-# Comments and strings, long (which may span lines) before short: their characters never count as
-# syntax.
-_COMMENT_OR_STRING = (
-    r'#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|' + r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
-    r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'"
-)
-_OPAQUE = re.compile(_COMMENT_OR_STRING + r"|<[^<>\s{}]*>")
-_COMMENT_OR_STRING_ONLY = re.compile(_COMMENT_OR_STRING)
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-
-
-def mask_opaque(query: str) -> str:
-    """``query`` with every comment, string and IRI blanked out (same length, same offsets)."""
-    return _OPAQUE.sub(lambda m: " " * len(m.group(0)), query)
-
-
-def query_form(query: str) -> QueryForm | None:
-    """The form of a query, from its text (comments, strings and IRIs ignored); None if unknown."""
-    cleaned = mask_opaque(query)
-    match = _FORM.search(cleaned)
-    return QueryForm(match.group(1).upper()) if match else None
 
 
 @dataclass(frozen=True)
@@ -102,6 +54,20 @@ class DatasetSpec:
 DEFAULT_DATASET = DatasetSpec()
 
 
+#: the two counts of a store: statements per source (quads) and the merged graph (distinct triples)
+QUADS_IN_NAMED_GRAPHS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+TRIPLES_IN_DEFAULT_GRAPH = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+class Rows(list[dict[str, Term]]):
+    """The rows of a SELECT (variable name -> term; unbound variables absent), with its variables."""
+
+    def __init__(self, variables: Sequence[str], rows: Sequence[dict[str, Term]] = ()) -> None:
+        super().__init__(rows)
+        #: the projected variables, in the query's order (also when no row binds them)
+        self.variables: tuple[str, ...] = tuple(variables)
+
+
 @dataclass(frozen=True)
 class SerializedResult:
     form: QueryForm
@@ -112,9 +78,7 @@ class SerializedResult:
 class Store(Protocol):
     """A read-mostly RDF store. Implementations raise only :mod:`clair_kg.errors` exceptions."""
 
-    def select(
-        self, query: str, *, bindings: Mapping[str, Term] | None = None
-    ) -> list[dict[str, Term]]:
+    def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> Rows:
         """Run a SELECT; each row maps variable name to term (unbound variables are absent)."""
         ...
 
@@ -142,7 +106,11 @@ class Store(Protocol):
         ...
 
     def load_nquads(self, data: bytes) -> None:
-        """Add N-Quads (the handover format from the build) to the store."""
+        """Add N-Quads (the hand-over format from the build) to the store.
+
+        Quads of named graphs also go into the default graph, which stays the set-merge of all the
+        named graphs (plus what was loaded into the default graph itself).
+        """
         ...
 
     def graphs(self) -> Sequence[str]:
@@ -150,32 +118,9 @@ class Store(Protocol):
         ...
 
     def __len__(self) -> int:
-        """The number of quads in the store."""
+        """The number of quads in the named graphs (the statements the sources make)."""
         ...
 
-
-_UPDATE = re.compile(
-    r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b(\s+(DATA|WHERE|SILENT|GRAPH|DEFAULT|NAMED|ALL|INTO|TO)\b|\s*\{|\s*<)",
-    re.IGNORECASE,
-)
-
-
-_DATASET_CLAUSE = re.compile(r"(?<![:\w])FROM\b", re.IGNORECASE)
-
-
-def has_dataset_clause(query: str) -> bool:
-    """True when the query names its own dataset with ``FROM`` / ``FROM NAMED``.
-
-    Such a query must not also get the union default graph: pyoxigraph's
-    ``use_default_graph_as_union`` would override the query's own ``FROM``.
-    """
-    return bool(_DATASET_CLAUSE.search(mask_opaque(query)))
-
-
-def looks_like_update(text: str) -> bool:
-    """True when ``text`` reads as a SPARQL Update request (so it gets "read-only", not "syntax")."""
-    # IRIs are kept here (unlike query_form): `LOAD <iri>` is recognised by the `<` after LOAD.
-    return query_form(text) is None and bool(_UPDATE.search(_COMMENT_OR_STRING_ONLY.sub(" ", text)))
-
-
-__all__ += ["has_dataset_clause", "looks_like_update", "mask_opaque"]
+    def statements(self) -> int:
+        """The number of distinct triples in the default graph (the merged graph)."""
+        ...

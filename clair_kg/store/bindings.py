@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from pyoxigraph import BlankNode, Variable
 
 from ..errors import BadRequest
-from .base import Term, mask_opaque
+from .analysis import mask_opaque
+from .base import Term
 
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 _WHERE = re.compile(r"\s*WHERE\b", re.IGNORECASE)

@@ -6,41 +6,45 @@ __all__ = ["EmbeddedStore"]
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph
 from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat
 
-from ..errors import ForbiddenOperation, NotAcceptable, QuerySyntaxError
+from ..errors import NotAcceptable, QuerySyntaxError
+from ..formats import GRAPH_FORMATS, RESULT_FORMATS
+from ..settings import MAX_QUERY_DEPTH
 from .base import (
     DEFAULT_DATASET,
-    GRAPH_FORMATS,
-    RESULT_FORMATS,
+    QUADS_IN_NAMED_GRAPHS,
+    TRIPLES_IN_DEFAULT_GRAPH,
     DatasetSpec,
     QueryForm,
+    Rows,
     SerializedResult,
     Term,
-    has_dataset_clause,
-    looks_like_update,
 )
-from .bindings import bind_in_text
+from .evaluation import QueryResult, evaluate_query, merged_default_graph
 
 
 class EmbeddedStore:
-    """A :class:`~clair_kg.store.base.Store` over a ``pyoxigraph.Store``."""
+    """A :class:`~clair_kg.store.base.Store` over a ``pyoxigraph.Store``.
 
-    def __init__(self, inner: pyoxigraph.Store | None = None) -> None:
+    ``base_iri`` is what relative IRIs in queries resolve against (the dataset's base).
+    """
+
+    def __init__(self, inner: pyoxigraph.Store | None = None, *, base_iri: str | None = None) -> None:
         self._inner = inner if inner is not None else pyoxigraph.Store()
+        self.base_iri = base_iri
 
     @classmethod
-    def open(cls, path: Path) -> EmbeddedStore:
+    def open(cls, path: Path, *, base_iri: str | None = None) -> EmbeddedStore:
         """A store in ``path`` (created if missing), writable by this process only."""
-        return cls(pyoxigraph.Store(str(path)))
+        return cls(pyoxigraph.Store(str(path)), base_iri=base_iri)
 
     @classmethod
-    def open_read_only(cls, path: Path) -> EmbeddedStore:
+    def open_read_only(cls, path: Path, *, base_iri: str | None = None) -> EmbeddedStore:
         """A store in ``path`` opened read-only; several processes may do this at once."""
-        return cls(pyoxigraph.Store.read_only(str(path)))
+        return cls(pyoxigraph.Store.read_only(str(path)), base_iri=base_iri)
 
     @property
     def inner(self) -> pyoxigraph.Store:
@@ -52,42 +56,16 @@ class EmbeddedStore:
         *,
         dataset: DatasetSpec = DEFAULT_DATASET,
         bindings: Mapping[str, Term] | None = None,
-    ) -> QuerySolutions | QueryBoolean | QueryTriples:
-        kwargs: dict[str, Any] = {}
-        if dataset.is_default:
-            if not has_dataset_clause(query):
-                kwargs["use_default_graph_as_union"] = True
-        else:
-            # A protocol dataset is exactly the graphs it names (SPARQL 1.1 Query 13.2, as for
-            # FROM / FROM NAMED): named graphs alone leave the default graph empty, default graphs
-            # alone leave no named graphs. Oxigraph server and Fuseki do the same.
-            try:
-                kwargs["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
-                kwargs["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
-            except ValueError as exc:
-                raise QuerySyntaxError(f"not a valid graph IRI: {exc}") from exc
-        # pyoxigraph's own `substitutions` only accept projected variables: bind in the text instead,
-        # exactly as RemoteStore does, so both stores give the same answers.
-        text = bind_in_text(query, bindings)
-        try:
-            return self._inner.query(text, **kwargs)
-        except SyntaxError as exc:
-            if looks_like_update(query):
-                raise ForbiddenOperation(
-                    "this endpoint is read-only: SPARQL Update is not accepted"
-                ) from exc
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
-        except ValueError as exc:  # e.g. an invalid IRI in default-graph-uri
-            raise QuerySyntaxError(str(exc)) from exc
+    ) -> QueryResult:
+        return evaluate_query(self._inner, query, dataset=dataset, base_iri=self.base_iri, bindings=bindings,
+                              max_depth=MAX_QUERY_DEPTH)
 
-    def select(
-        self, query: str, *, bindings: Mapping[str, Term] | None = None
-    ) -> list[dict[str, Term]]:
+    def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> Rows:
         result = self._run(query, bindings=bindings)
         if not isinstance(result, QuerySolutions):
             raise QuerySyntaxError("expected a SELECT query")
         names = [v.value for v in result.variables]
-        rows: list[dict[str, Term]] = []
+        rows = Rows(names)
         for solution in result:
             row: dict[str, Term] = {}
             for name in names:
@@ -139,9 +117,21 @@ class EmbeddedStore:
 
     def load_nquads(self, data: bytes) -> None:
         self._inner.bulk_load(data, format=RdfFormat.N_QUADS)
+        merged_default_graph(self._inner)
 
     def graphs(self) -> Sequence[str]:
         return sorted(g.value for g in self._inner.named_graphs() if isinstance(g, NamedNode))
 
     def __len__(self) -> int:
-        return len(self._inner)
+        return _count(self._inner.query(QUADS_IN_NAMED_GRAPHS))
+
+    def statements(self) -> int:
+        return _count(self._inner.query(TRIPLES_IN_DEFAULT_GRAPH))
+
+
+def _count(result: object) -> int:
+    assert isinstance(result, QuerySolutions)
+    for solution in result:
+        term = solution["n"]
+        return int(term.value) if isinstance(term, pyoxigraph.Literal) else 0
+    return 0

@@ -2,7 +2,10 @@
 
 Queries go over the SPARQL Protocol on one pooled HTTP client; loading uses the Graph Store
 Protocol (``POST`` of N-Quads to the store's data endpoint, which Oxigraph server and Fuseki accept
-for a whole dataset). Bindings become an inline ``VALUES`` block built from serialized RDF terms
+for a whole dataset, then the merge of the named graphs as N-Triples into its default graph, so the
+remote default graph is the same set-merge as the embedded one). The remote server must serve its
+real default graph (``oxigraph serve`` without ``--union-default-graph``: a union there would count
+a triple once per source that states it). Bindings become an inline ``VALUES`` block built from serialized RDF terms
 (:func:`~clair_kg.store.bindings.bind_in_text`), so user input never enters query text as raw
 characters.
 """
@@ -17,9 +20,21 @@ import httpx
 import pyoxigraph
 from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 
-from ..errors import ClairKgError, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
-from .base import DEFAULT_DATASET, DatasetSpec, QueryForm, SerializedResult, Term, looks_like_update, query_form
+from ..errors import ConfigError, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
+from .analysis import looks_like_update, query_form
+from .base import (
+    DEFAULT_DATASET,
+    QUADS_IN_NAMED_GRAPHS,
+    TRIPLES_IN_DEFAULT_GRAPH,
+    DatasetSpec,
+    QueryForm,
+    Rows,
+    SerializedResult,
+    Term,
+)
 from .bindings import bind_in_text
+from .diagnostics import check_depth, declare_prefixes, explain_rejected
+from .evaluation import READ_ONLY
 
 
 class RemoteStore:
@@ -29,9 +44,13 @@ class RemoteStore:
     Protocol endpoint used by :meth:`load_nquads` (``http://host:7878/store``).
     """
 
-    def __init__(self, query_url: str, *, data_url: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, query_url: str, *, data_url: str | None = None, timeout: float = 30.0,
+                 base_iri: str | None = None) -> None:
         self.query_url = query_url
         self.data_url = data_url
+        # Relative IRIs in queries resolve against the dataset's base, as on the embedded store: a
+        # BASE before the query's own prologue (a BASE of the query's own still wins).
+        self._prologue = f"BASE <{base_iri}>\n" if base_iri else ""
         self._client = httpx.Client(timeout=timeout, headers={"User-Agent": "clair-kg"})
 
     def close(self) -> None:
@@ -42,46 +61,58 @@ class RemoteStore:
     ) -> httpx.Response:
         params = httpx.QueryParams([("default-graph-uri", g) for g in dataset.default_graphs])
         params = params.merge([("named-graph-uri", g) for g in dataset.named_graphs])
+        check_depth(query)  # issue 9: the same guard and prefixes as the embedded store
         try:
             response = self._client.post(
                 self.query_url,
                 params=params,
-                content=query.encode("utf-8"),
+                content=(self._prologue + declare_prefixes(query)).encode("utf-8"),
                 headers={"Content-Type": "application/sparql-query", "Accept": accept},
             )
         except httpx.HTTPError as exc:
             raise StoreUnavailable(f"the SPARQL store at {self.query_url} did not answer: {exc}") from exc
         if response.status_code == 400:
             if looks_like_update(query):
-                raise ForbiddenOperation("this endpoint is read-only: SPARQL Update is not accepted")
-            raise QuerySyntaxError(response.text.strip() or "the store rejected the query")
+                raise ForbiddenOperation(READ_ONLY)
+            raise QuerySyntaxError(explain_rejected(query, response.text))
         if response.status_code >= 300:
             raise StoreUnavailable(
                 f"the SPARQL store answered {response.status_code}: {response.text.strip()[:300]}"
             )
         return response
 
-    def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> list[dict[str, Term]]:
+    def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> Rows:
         response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
-        parsed = pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        parsed = self._results(response)
         if not isinstance(parsed, QuerySolutions):
             raise QuerySyntaxError("expected a SELECT query")
         names = [v.value for v in parsed.variables]
-        rows: list[dict[str, Term]] = []
+        rows = Rows(names)
         for solution in parsed:
             rows.append({n: solution[n] for n in names if solution[n] is not None})
         return rows
 
     def ask(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> bool:
         response = self._post(bind_in_text(query, bindings), accept="application/sparql-results+json")
-        parsed = pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        parsed = self._results(response)
         if not isinstance(parsed, QueryBoolean):
             raise QuerySyntaxError("expected an ASK query")
         return bool(parsed)
 
     def construct(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> list[pyoxigraph.Triple]:
         response = self._post(bind_in_text(query, bindings), accept="application/n-triples")
-        return [q.triple for q in pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES)]
+        try:
+            return [q.triple for q in pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES)]
+        except (SyntaxError, ValueError) as exc:
+            raise StoreUnavailable(f"the SPARQL store at {self.query_url} answered something that is not "
+                                   f"N-Triples: {exc}") from exc
+
+    def _results(self, response: httpx.Response) -> QuerySolutions | QueryBoolean:
+        try:
+            return pyoxigraph.parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        except (SyntaxError, ValueError) as exc:
+            raise StoreUnavailable(f"the SPARQL store at {self.query_url} answered something that is not "
+                                   f"SPARQL results: {exc}") from exc
 
     def execute(
         self,
@@ -95,13 +126,29 @@ class RemoteStore:
         form = query_form(query) or QueryForm.SELECT
         return SerializedResult(form=form, media_type=media_type, body=response.content)
 
-    def load_nquads(self, data: bytes) -> None:
+    def load_nquads(self, data: bytes, *, replace: bool = False) -> None:
+        """Add ``data`` (and its merge) to the remote dataset; with ``replace``, make it the whole dataset.
+
+        Replacing is one Graph Store Protocol ``PUT`` of the dataset, which the store applies in one
+        transaction (Oxigraph server does): a failure part-way leaves the previous content queryable.
+        """
         if self.data_url is None:
-            raise ClairKgError("this remote store has no Graph Store Protocol URL to load into")
+            raise ConfigError("this remote store has no Graph Store Protocol URL (remote_data_url) to load into")
+        # The merge goes in the same document as the graphs, so a blank node keeps one identity in both
+        # (a second request would get fresh blank nodes). pyoxigraph's Dataset is a set: each distinct
+        # triple once; parsing keeps blank node labels, so they match the graphs' lines.
+        merged = pyoxigraph.Dataset(
+            pyoxigraph.Quad(q.subject, q.predicate, q.object)
+            for q in pyoxigraph.parse(data, format=RdfFormat.N_QUADS)
+            if not isinstance(q.graph_name, pyoxigraph.DefaultGraph)
+        )
+        body = data + (pyoxigraph.serialize(merged, format=RdfFormat.N_QUADS) or b"")
+        self._store(self.data_url, body, "application/n-quads", replace=replace)
+
+    def _store(self, url: str, data: bytes, media_type: str, *, replace: bool = False) -> None:
         try:
-            response = self._client.post(
-                self.data_url, content=data, headers={"Content-Type": "application/n-quads"}
-            )
+            response = self._client.request("PUT" if replace else "POST", url, content=data,
+                                            headers={"Content-Type": media_type})
         except httpx.HTTPError as exc:
             raise StoreUnavailable(f"the store at {self.data_url} did not answer: {exc}") from exc
         if response.status_code >= 300:
@@ -112,6 +159,12 @@ class RemoteStore:
         return [t.value for t in (r.get("g") for r in rows) if isinstance(t, pyoxigraph.NamedNode)]
 
     def __len__(self) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return self._count(QUADS_IN_NAMED_GRAPHS)
+
+    def statements(self) -> int:
+        return self._count(TRIPLES_IN_DEFAULT_GRAPH)
+
+    def _count(self, query: str) -> int:
+        rows = self.select(query)
         term = rows[0]["n"] if rows else None
         return int(term.value) if isinstance(term, pyoxigraph.Literal) else 0

@@ -1,18 +1,17 @@
-"""Small HTTP helpers every route uses: ETags tied to the release, 304s, CORS and caching headers."""
+"""Small HTTP helpers every route uses: ETags tied to the release, 304s and caching headers.
+
+CORS is not set here: the front door (:mod:`clair_kg.web.app`) applies the one policy of
+``settings.cors_origins`` to every response, errors included.
+"""
 
 from __future__ import annotations
 
-__all__ = ["CORS_HEADERS", "etag_for", "not_modified", "not_modified_response", "standard_headers"]
+__all__ = ["etag_for", "not_modified", "not_modified_response", "standard_headers"]
 
 import hashlib
 
 from starlette.requests import Request
 from starlette.responses import Response
-
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "ETag, Link, Content-Type, Content-Length, Vary",
-}
 
 
 def etag_for(release_seed: str, *parts: str) -> str:
@@ -31,8 +30,7 @@ def not_modified(request: Request, etag: str) -> bool:
 
 
 def standard_headers(etag: str, *, vary: str | None = "Accept", max_age: int = 300) -> dict[str, str]:
-    headers = dict(CORS_HEADERS)
-    headers["ETag"] = etag
+    headers = {"ETag": etag}
     headers["Cache-Control"] = f"public, max-age={max_age}"
     if vary:
         headers["Vary"] = vary

@@ -47,9 +47,7 @@ def metrics(request: Request) -> Response:
         "# TYPE clair_kg_named_graphs gauge",
         f'clair_kg_named_graphs{{pid="{pid}"}} {len(ctx.release.graphs)}',
     ]
-    service = getattr(request.app.state, "sparql_service", None)
-    counters: dict[str, int] = service.counters() if service is not None else dict.fromkeys(_HELP, 0)
-    for name, value in counters.items():
+    for name, value in ctx.sparql.counters().items():
         kind, text = _HELP[name]
         metric = f"clair_kg_sparql_{name}" + ("_total" if kind == "counter" else "")
         lines += [f"# HELP {metric} {text}.", f"# TYPE {metric} {kind}", f'{metric}{{pid="{pid}"}} {value}']

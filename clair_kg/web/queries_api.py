@@ -20,23 +20,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..errors import InvalidParameter
+from ..formats import content_type
 from ..named_queries import (
     RESERVED_PARAMETERS,
+    NamedQueries,
     bind_parameters,
-    list_named_queries,
-    load_named_query,
     run_select_page,
-    serialize_rows,
+    select_page_body,
 )
-from ..project import Project
 from ..queryfile import QueryFile
 from ..store import GRAPH_FORMATS, RESULT_FORMATS, QueryForm, Term, query_form
 from .context import get_context
 from .http import etag_for, not_modified, not_modified_response, standard_headers
-from .ld_common import local_href
+from .i18n import explicit_language
+from .linked_data.result_cells import DatasetLabels, iri_cell
 from .negotiate import negotiate
 from .params import int_param
-from .templating import render
+from .templating import pick_language, render
 
 router = APIRouter(tags=["named queries"])
 
@@ -63,12 +63,12 @@ def _describe(query: QueryFile, base_url: str) -> dict[str, Any]:
     }
 
 
-def _cell(term: Term | None, base_iri: str) -> dict[str, str]:
+def _cell(term: Term | None, names: DatasetLabels, lang: str, link_lang: str | None) -> dict[str, Any]:
     if term is None:
         return {"text": ""}
     if isinstance(term, NamedNode):
-        # Our own IRIs resolve on this server, whatever host it runs on.
-        return {"text": term.value, "href": local_href(term.value, base_iri)}
+        # Our own IRIs resolve on this server, whatever host it runs on, and show their label.
+        return iri_cell(term.value, names, lang, link_lang)
     if isinstance(term, Literal):
         return {"text": term.value, "lang": term.language or ""}
     return {"text": str(term)}
@@ -83,12 +83,12 @@ def list_queries(request: Request, format: str | None = Query(None, description=
     ctx = get_context(request)
     media = negotiate(["application/json", "text/html"], accept=request.headers.get("accept"),
                       format_param=format, synonyms=_JSON_SYNONYMS)
-    etag = etag_for(ctx.release.etag_seed, "queries", media)
+    etag = etag_for(ctx.etag_seed, "queries", media, pick_language(request) if media == "text/html" else "")
     headers = standard_headers(etag)
     if not_modified(request, etag):
         return not_modified_response(etag, headers)
     base_url = str(request.base_url)
-    queries = [_describe(q, base_url) for q in list_named_queries(ctx.project)]
+    queries = [_describe(q, base_url) for q in ctx.queries]
     if media == "text/html":
         return render(request, "queries.html", {"queries": queries}, headers=headers)
     return JSONResponse({"queries": queries}, headers=headers)
@@ -114,7 +114,7 @@ def run_query(
     offset: str | None = Query(None, description="rows to skip (integer, default 0)"),
 ) -> Response:
     ctx = get_context(request)
-    query = load_named_query(ctx.project, name)
+    query = ctx.queries.get(name)
     page_size = _int_param(request, "limit", DEFAULT_PAGE_SIZE, low=1, high=ctx.settings.max_rows)
     start = _int_param(request, "offset", 0, low=0, high=10**9)
     raw = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMETERS}
@@ -128,7 +128,8 @@ def run_query(
     media = negotiate(offered, accept=request.headers.get("accept"), format_param=request.query_params.get("format"),
                       synonyms=None if form.returns_graph else _JSON_SYNONYMS)
     canonical = sorted(request.query_params.multi_items())
-    etag = etag_for(ctx.release.etag_seed, "query", name, media, json.dumps(canonical))
+    etag = etag_for(ctx.etag_seed, "query", name, media, json.dumps(canonical),
+                    pick_language(request) if media == "text/html" else "")
     headers = standard_headers(etag)
     if not_modified(request, etag):
         return not_modified_response(etag, headers)
@@ -137,9 +138,14 @@ def run_query(
             media = offered[0]
         result = ctx.store.execute(query.text, media_type=media, bindings=bindings)
         return Response(result.body, media_type=media, headers=headers)
-    page = run_select_page(ctx.store, query.text, bindings, offset=start, limit=page_size)
+    if media == "text/html":
+        page = run_select_page(ctx.store, query.text, bindings, offset=start, limit=page_size)
+        has_next, body = page.has_next, b""
+    else:
+        shaped = select_page_body(ctx.store, query.text, bindings, media, offset=start, limit=page_size)
+        has_next, body = shaped.truncated, shaped.body
     links = []
-    if page.has_next:
+    if has_next:
         links.append((str(request.url.include_query_params(offset=start + page_size, limit=page_size)), "next"))
     if start > 0:
         links.append((str(request.url.include_query_params(offset=max(0, start - page_size), limit=page_size)),
@@ -147,16 +153,17 @@ def run_query(
     if links:
         headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
     if media == "text/html":
+        lang = pick_language(request)
+        chosen = explicit_language(request)
+        names = DatasetLabels.load(ctx.store, ctx.settings.base_iri)
         context = {
             "query": _describe(query, str(request.base_url)), "text": query.text, "page": page,
-            "cells": [[_cell(row.get(v), ctx.settings.base_iri) for v in page.variables] for row in page.rows],
+            "cells": [[_cell(row.get(v), names, lang, chosen) for v in page.variables] for row in page.rows],
             "values": raw, "links": dict((rel, url) for url, rel in links),
             "formats": {"JSON": "json", "XML": "xml", "CSV": "csv", "TSV": "tsv"},
         }
         return render(request, "queries_result.html", context, headers=headers)
-    body = serialize_rows(page.variables, page.rows, media)
-    content_type = media + ("; charset=utf-8" if media.startswith("text/") else "")
-    return Response(body, headers={**headers, "Content-Type": content_type})
+    return Response(body, headers={**headers, "Content-Type": content_type(media)})
 
 
 def _operation(query: QueryFile) -> dict[str, Any]:
@@ -191,14 +198,14 @@ def _operation(query: QueryFile) -> dict[str, Any]:
     }
 
 
-def add_named_queries_to_openapi(app: FastAPI, project: Project) -> None:
+def add_named_queries_to_openapi(app: FastAPI, queries: NamedQueries) -> None:
     """Give every named query its own documented path in ``app``'s OpenAPI document."""
     original: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = original()
         paths = schema.setdefault("paths", {})
-        for query in list_named_queries(project):
+        for query in queries:
             paths.setdefault(f"/queries/{query.name}", {"get": _operation(query)})
         return schema
 

@@ -25,14 +25,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from ..errors import BadRequest, InvalidParameter, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..reconcile import ReconcileService, parse_batch, parse_extend, parse_json
 from .context import get_context
-from .http import CORS_HEADERS
 from .params import int_param
 from .search_api import get_label_index
 
 router = APIRouter(prefix="/reconcile", tags=["reconciliation"])
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$")
-_HEADERS = {**CORS_HEADERS, "Cache-Control": "no-cache"}
+_HEADERS = {"Cache-Control": "no-cache"}
 #: largest cursor (results to skip) or limit a suggest/propose request may give
 MAX_CURSOR = 1_000_000
 

@@ -1,23 +1,19 @@
 """``GET /search``: label search in English and Japanese, as JSON or an HTML results page.
 
-The :class:`~clair_kg.search.LabelIndex` is built once per app (at startup, by the consumers
-router's lifespan) and kept on ``app.state``; if an app is used without its lifespan having run,
-the first request builds it.
+The :class:`~clair_kg.search.LabelIndex` is the runtime's, built once before the app.
 """
 
 from __future__ import annotations
 
 __all__ = ["get_label_index", "router"]
 
-import threading
-
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..errors import InvalidParameter
 from ..search import LabelIndex
-from .context import AppContext, get_context
+from .context import get_context
 from .http import etag_for, not_modified, not_modified_response, standard_headers
 from .negotiate import negotiate
 from .params import int_param
@@ -26,21 +22,10 @@ from .templating import pick_language, render
 router = APIRouter(tags=["search"])
 
 MAX_LIMIT = 100
-_BUILD_LOCK = threading.Lock()
-
-
-def build_label_index(app: FastAPI, ctx: AppContext) -> LabelIndex:
-    with _BUILD_LOCK:
-        index: LabelIndex | None = getattr(app.state, "label_index", None)
-        if index is None:
-            index = LabelIndex.build(ctx.store, ctx.settings.base_iri)
-            app.state.label_index = index
-        return index
 
 
 def get_label_index(request: Request) -> LabelIndex:
-    index: LabelIndex | None = getattr(request.app.state, "label_index", None)
-    return index if index is not None else build_label_index(request.app, get_context(request))
+    return get_context(request).labels.get()
 
 
 def parse_limit(raw: str | None, *, default: int = 10, name: str = "limit") -> int:
@@ -66,7 +51,8 @@ def search(
     types = [t.strip() for t in (type or "").split(",") if t.strip()]
     if not q.strip() and media != "text/html":
         raise InvalidParameter("q", "is required: the text to search for")
-    etag = etag_for(ctx.release.etag_seed, "search", q, ",".join(types), lang or "", str(size), media)
+    etag = etag_for(ctx.etag_seed, "search", q, ",".join(types), lang or "", str(size), media,
+                    pick_language(request) if media == "text/html" else "")
     headers = standard_headers(etag, vary="Accept, Accept-Language")
     if not_modified(request, etag):
         return not_modified_response(etag, headers)

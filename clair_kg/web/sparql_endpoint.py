@@ -13,30 +13,28 @@ page (no query) or: guardrails, negotiation, ETag/304, and :meth:`SparqlService.
 
 from __future__ import annotations
 
-__all__ = ["SPARQL_PATHS", "endpoint", "router"]
+__all__ = ["SPARQL_PATHS", "SparqlEndpoint"]
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import pyoxigraph
-from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
-from starlette.routing import Route
 
-from ..errors import BadRequest, ClairKgError, NotAcceptable, PayloadTooLarge, QuerySyntaxError, URITooLong
-from ..sparql.description import GRAPH_COUNTS_QUERY, serialize_description, service_description
-from ..sparql.page import page_context
+from ..errors import BadRequest, ClairKgError, NotAcceptable, PayloadTooLarge, URITooLong
+from ..formats import GRAPH_FORMATS, GRAPH_SYNONYMS, RESULT_FORMATS, content_type
+from ..runtime import Runtime
 from ..sparql.protocol import QueryRequest, parse_query_request
 from ..sparql.service import SparqlService
-from ..store.base import GRAPH_FORMATS, RESULT_FORMATS, QueryForm
-from .context import AppContext
+from ..sparql.service_description import serialize_description, service_description
+from ..store.base import QueryForm
 from .errors import error_response
 from .http import etag_for, not_modified
+from .i18n import explicit_language
 from .negotiate import negotiate
-from .templating import render
+from .sparql_page import page_context
+from .templating import pick_language, render
 
 log = logging.getLogger("clair_kg.web")
 
@@ -51,51 +49,12 @@ ASK_TYPES = ["application/sparql-results+json", "application/sparql-results+xml"
 GRAPH_TYPES = [*GRAPH_FORMATS, HTML]
 ANY_TYPES = [*RESULT_FORMATS, *GRAPH_FORMATS, HTML]
 DESCRIPTION_TYPES = ["text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples", HTML]
-_DESCRIPTION_WRITERS = {
-    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
-    "application/ld+json": pyoxigraph.RdfFormat.JSON_LD,
-    "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
-    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
-}
-# What a client's result-format words mean for a graph (CONSTRUCT/DESCRIBE) result.
-GRAPH_SYNONYMS = {
-    "application/sparql-results+json": "application/ld+json",
-    "application/json": "application/ld+json",
-    "application/sparql-results+xml": "application/rdf+xml",
-    "application/xml": "application/rdf+xml",
-    "text/xml": "application/rdf+xml",
-}
+_DESCRIPTION_WRITERS = {m: GRAPH_FORMATS[m] for m in DESCRIPTION_TYPES if m != HTML}
 # ``format=`` values some clients send (SPARQLWrapper sends its own names) -> our aliases.
 FORMAT_WORDS = {"rdf+xml": "rdf", "n3": "ttl", "rdf/xml": "rdf", "application/json": "json", "js": "json"}
 
-DESCRIPTION_SYNONYMS = {
-    "application/xml": "application/rdf+xml",
-    "text/xml": "application/rdf+xml",
-    "application/json": "application/ld+json",
-}
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 TRUNCATED_HEADER = "X-Results-Truncated"
-
-
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    service: SparqlService | None = getattr(app.state, "sparql_service", None)
-    if service is not None:
-        await service.close()
-
-
-router = APIRouter(lifespan=_lifespan)
-
-
-def _service(app: Any) -> SparqlService:
-    service: SparqlService | None = getattr(app.state, "sparql_service", None)
-    if service is None:
-        ctx: AppContext = app.state.ctx
-        service = SparqlService(ctx.settings, ctx.store, nquads=getattr(app.state, "sparql_nquads", None),
-                                on_overrun=getattr(app.state, "sparql_on_overrun", None))
-        app.state.sparql_service = service
-    return service
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -105,21 +64,6 @@ def _headers(scope: Scope) -> dict[str, str]:
         value = raw_value.decode("latin-1")
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
-
-
-def _cors(ctx: AppContext, headers: dict[str, str]) -> dict[str, str]:
-    origins = ctx.settings.cors_origins
-    origin = headers.get("origin")
-    if "*" in origins:
-        allow = "*"
-    elif origin and origin in origins:
-        allow = origin
-    else:
-        return {}
-    return {
-        "Access-Control-Allow-Origin": allow,
-        "Access-Control-Expose-Headers": f"ETag, Content-Type, Content-Length, Vary, {TRUNCATED_HEADER}",
-    }
 
 
 async def _send(send: Send, status: int, body: bytes, headers: dict[str, str], *, head: bool = False) -> None:
@@ -151,18 +95,14 @@ async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> b
             return b"".join(chunks)
 
 
-def _content_type(media: str) -> str:
-    return f"{media}; charset=utf-8" if media.startswith("text/") else media
-
-
 class SparqlEndpoint:
     """The raw ASGI app answering /sparql."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app = scope["app"]
+        ctx: Runtime = scope["app"].state.runtime
         headers = _headers(scope)
-        service: SparqlService | None = getattr(app.state, "sparql_service", None)
-        if service is not None and scope["method"] in ("GET", "HEAD"):
+        service = ctx.sparql
+        if scope["method"] in ("GET", "HEAD"):
             # Fast path: the same GET as before (query string, Accept, Origin) gets the same answer.
             hit = service.responses.get((scope.get("query_string", b""), headers.get("accept"), headers.get("origin")))
             if hit is not None:
@@ -173,15 +113,13 @@ class SparqlEndpoint:
                 else:
                     await _send(send, 200, body, out, head=scope["method"] == "HEAD")
                 return
-        ctx: AppContext = app.state.ctx
-        cors = _cors(ctx, headers)
+        # CORS headers are the front door's (clair_kg.web.app): one policy for every route.
         try:
-            await self._dispatch(scope, receive, send, app, ctx, headers, cors)
+            await self._dispatch(scope, receive, send, ctx, headers)
         except ClairKgError as exc:
             payload = exc.to_json()
             extra = {k: v for k, v in payload.items() if k not in ("error", "status")}
             response = error_response(Request(scope, receive), exc.status, exc.message, extra)
-            response.headers.update(cors)
             if exc.status == 405:
                 response.headers["Allow"] = ALLOWED_METHODS
             await response(scope, receive, send)
@@ -190,13 +128,12 @@ class SparqlEndpoint:
             response = error_response(Request(scope, receive), 500, "internal server error (logged on the server)")
             await response(scope, receive, send)
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, app: Any, ctx: AppContext,
-                        headers: dict[str, str], cors: dict[str, str]) -> None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, ctx: Runtime,
+                        headers: dict[str, str]) -> None:
         method = scope["method"]
         settings = ctx.settings
         if method == "OPTIONS":
             await _send(send, 204, b"", {
-                **cors,
                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
                 "Access-Control-Allow-Headers": headers.get(
                     "access-control-request-headers", "Accept, Content-Type, If-None-Match"),
@@ -217,13 +154,13 @@ class SparqlEndpoint:
             body = await _read_body(receive, headers, settings.max_body_bytes)
         request = parse_query_request(method, query_string, headers.get("content-type"), body)
         if request.query is None:
-            await self._describe(scope, receive, send, app, ctx, headers, cors, request)
+            await self._describe(scope, receive, send, ctx, headers, request)
             return
-        await self._query(scope, receive, send, app, ctx, headers, cors, request)
+        await self._query(scope, receive, send, ctx, headers, request)
 
-    async def _query(self, scope: Scope, receive: Receive, send: Send, app: Any, ctx: AppContext,
-                     headers: dict[str, str], cors: dict[str, str], request: QueryRequest) -> None:
-        service = _service(app)
+    async def _query(self, scope: Scope, receive: Receive, send: Send, ctx: Runtime,
+                     headers: dict[str, str], request: QueryRequest) -> None:
+        service = ctx.sparql
         query = request.query
         assert query is not None
         facts = service.inspect(query)
@@ -236,13 +173,12 @@ class SparqlEndpoint:
             offered, synonyms = GRAPH_TYPES, GRAPH_SYNONYMS
         media = _negotiate(offered, headers.get("accept"), request.formats, synonyms)
         if media == HTML:
-            await self._page(scope, receive, send, ctx, cors, request, facts.form, service)
+            await self._page(scope, receive, send, ctx, request, facts.form, service)
             return
         dataset = request.dataset
-        etag = etag_for(ctx.release.etag_seed, query, "\x1e".join(dataset.default_graphs),
+        etag = etag_for(ctx.etag_seed, query, "\x1e".join(dataset.default_graphs),
                         "\x1e".join(dataset.named_graphs), media)
         out = {
-            **cors,
             "ETag": etag,
             "Cache-Control": "public, max-age=300",
             "Vary": "Accept, Origin",
@@ -251,9 +187,7 @@ class SparqlEndpoint:
             await _send(send, 304, b"", out)
             return
         reply = await service.answer(query, facts, dataset, media)
-        if reply.status != 200:
-            raise _reply_error(reply.status, reply.message)
-        out["Content-Type"] = _content_type(media)
+        out["Content-Type"] = content_type(media)
         if reply.truncated:
             out[TRUNCATED_HEADER] = f"results cut to max_rows={ctx.settings.max_rows}"
         if scope["method"] in ("GET", "HEAD"):
@@ -261,31 +195,33 @@ class SparqlEndpoint:
                                   (etag, out, reply.body))
         await _send(send, 200, reply.body, out, head=scope["method"] == "HEAD")
 
-    async def _describe(self, scope: Scope, receive: Receive, send: Send, app: Any, ctx: AppContext,
-                        headers: dict[str, str], cors: dict[str, str], request: QueryRequest) -> None:
-        media = _negotiate(DESCRIPTION_TYPES, headers.get("accept"), request.formats, DESCRIPTION_SYNONYMS)
+    async def _describe(self, scope: Scope, receive: Receive, send: Send, ctx: Runtime,
+                        headers: dict[str, str], request: QueryRequest) -> None:
+        media = _negotiate(DESCRIPTION_TYPES, headers.get("accept"), request.formats, GRAPH_SYNONYMS)
         if media == HTML:
-            await self._page(scope, receive, send, ctx, cors, request, None, _service(app))
+            await self._page(scope, receive, send, ctx, request, None, ctx.sparql)
             return
         endpoint = _endpoint_url(scope, headers)
-        sizes = await _graph_sizes(app, ctx)
+        sizes = await asyncio.to_thread(ctx.graph_sizes.get)
         triples = service_description(endpoint, graph_sizes=sizes, title="CLAIR knowledge graph SPARQL endpoint",
                                       federation=bool(ctx.settings.service_allowlist))
         body = serialize_description(triples, _DESCRIPTION_WRITERS[media])
-        etag = etag_for(ctx.release.etag_seed, "service-description", endpoint, media)
-        out = {**cors, "ETag": etag, "Cache-Control": "public, max-age=300", "Vary": "Accept, Origin"}
+        etag = etag_for(ctx.etag_seed, "service-description", endpoint, media)
+        out = {"ETag": etag, "Cache-Control": "public, max-age=300", "Vary": "Accept, Origin"}
         if not_modified(Request(scope), etag):
             await _send(send, 304, b"", out)
             return
-        out["Content-Type"] = _content_type(media)
+        out["Content-Type"] = content_type(media)
         await _send(send, 200, body, out, head=scope["method"] == "HEAD")
 
-    async def _page(self, scope: Scope, receive: Receive, send: Send, ctx: AppContext, cors: dict[str, str],
+    async def _page(self, scope: Scope, receive: Receive, send: Send, ctx: Runtime,
                     request: QueryRequest, form: QueryForm | None, service: SparqlService) -> None:
-        context = await page_context(ctx.settings, request, form, service)
-        response = render(Request(scope, receive), "sparql.html", context,
+        page_request = Request(scope, receive)
+        context = await page_context(ctx.settings, request, form, service, pick_language(page_request),
+                                     explicit_language(page_request))
+        response = render(page_request, "sparql.html", context,
                           status_code=int(context.get("status", 200)),
-                          headers={**cors, "Cache-Control": "no-cache", "Vary": "Accept, Origin"})
+                          headers={"Cache-Control": "no-cache", "Vary": "Accept, Origin"})
         await response(scope, receive, send)
 
 
@@ -308,14 +244,6 @@ class _MethodNotAllowed(ClairKgError):
     status = 405
 
 
-def _reply_error(status: int, message: str) -> ClairKgError:
-    if status == 400:
-        return QuerySyntaxError(message)
-    error = ClairKgError(message)
-    error.status = status
-    return error
-
-
 def _endpoint_url(scope: Scope, headers: dict[str, str]) -> str:
     scheme = scope.get("scheme", "http")
     host = headers.get("host")
@@ -325,22 +253,5 @@ def _endpoint_url(scope: Scope, headers: dict[str, str]) -> str:
     return f"{scheme}://{host}{scope.get('root_path', '')}{scope['path']}"
 
 
-async def _graph_sizes(app: Any, ctx: AppContext) -> dict[str, int]:
-    sizes: dict[str, int] | None = getattr(app.state, "sparql_graph_sizes", None)
-    if sizes is None:
-        rows = await asyncio.to_thread(ctx.store.select, GRAPH_COUNTS_QUERY)
-        sizes = {}
-        for row in rows:
-            graph, count = row.get("g"), row.get("n")
-            if isinstance(graph, pyoxigraph.NamedNode) and isinstance(count, pyoxigraph.Literal):
-                sizes[graph.value] = int(count.value)
-        app.state.sparql_graph_sizes = sizes
-    return sizes
-
-
-#: the one endpoint instance; it keeps no state of its own (the service lives on ``app.state``)
-endpoint = SparqlEndpoint()
 #: both are answered, neither redirects (the W3C tests use /sparql/)
 SPARQL_PATHS = ("/sparql", "/sparql/")
-for _path in SPARQL_PATHS:
-    router.routes.append(Route(_path, endpoint=endpoint, include_in_schema=False))

@@ -1,0 +1,159 @@
+"""Everything a request needs, built once before the first request: the :class:`Runtime`.
+
+:func:`build_runtime` takes the settings, the loaded store and the published release files and
+builds the rest — the label index for search and reconciliation, the named queries, the SPARQL
+service (its query workers start with the app), the dataset description — into one frozen value.
+The app factory (:func:`clair_kg.web.create_app`) receives it; routes read it from
+``request.app.state.runtime``; nothing is attached to the app afterwards and nothing is module-level
+state. ``clair-kg serve`` and the tests build it the same way.
+
+A remote store may be down when a web process starts; the parts that read the store at start (the
+label index, the per-graph counts) are then built on first use instead (:class:`Once`), so the
+process starts, ``/health`` answers, and they recover when the store does.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Once", "Publication", "Runtime", "build_runtime"]
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pyoxigraph import Literal, NamedNode
+
+from .entity_graph import entity_iris
+from .errors import StoreUnavailable
+from .named_queries import NamedQueries
+from .project import Project
+from .publish import Distribution
+from .publish.void import schema_org_dataset
+from .published import ReleaseInfo
+from .search import LabelIndex
+from .settings import Settings
+from .sparql.service import SparqlService
+from .store import Store
+from .terms import TermLabels
+
+log = logging.getLogger("clair_kg")
+
+T = TypeVar("T")
+
+GRAPH_COUNTS_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+
+
+class Once(Generic[T]):
+    """A value built by ``build`` the first time it is asked for (thread-safe), then kept.
+
+    :func:`build_runtime` asks for each at once, so with a healthy store every one is ready before
+    the first request; a build that fails (a remote store down) is tried again on the next ``get``.
+    """
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._build()
+        return self._value
+
+    @property
+    def ready(self) -> bool:
+        return self._value is not None
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The release's files (as ``clair-kg build`` writes them) and its schema.org description."""
+
+    distribution: Distribution
+    schema_org: dict[str, Any]
+
+    @classmethod
+    def of(cls, distribution: Distribution) -> Publication:
+        entries = [f.entry() for f in distribution.files if f.name != "SHA256SUMS"]
+        return cls(distribution, schema_org_dataset(distribution.metadata, entries))
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    store: Store
+    release: ReleaseInfo
+    publication: Publication
+    queries: NamedQueries
+    sparql: SparqlService
+    labels: Once[LabelIndex]
+    #: named graph IRI -> its statements, for the Service Description
+    graph_sizes: Once[dict[str, int]]
+    #: words for every property and class the pages show, in English and Japanese
+    terms: Once[TermLabels]
+    #: every entity IRI the graph mentions: /id and /doc know what exists without a query
+    entities: Once[frozenset[str]]
+    #: what ETags are made from: the release and the named queries it serves
+    etag_seed: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        seed = hashlib.sha256(f"{self.release.sha256}\x1f{self.queries.digest}".encode()).hexdigest()[:16]
+        object.__setattr__(self, "etag_seed", seed)
+
+    @property
+    def project(self) -> Project:
+        return self.settings.project
+
+
+def build_runtime(
+    settings: Settings,
+    store: Store,
+    distribution: Distribution,
+    *,
+    release: ReleaseInfo | None = None,
+    worker_graph: Path | None = None,
+    on_overrun: Callable[[], None] | None = None,
+) -> Runtime:
+    """The runtime serving ``store`` (loaded with the release ``distribution`` was published from).
+
+    ``release`` defaults to the distribution's own identity; ``clair-kg serve --load`` passes one that
+    names the extra graphs too. ``worker_graph`` is the N-Quads file query workers load (without it
+    they get a dump of ``store``); ``on_overrun`` is how a supervised web process retires itself after
+    a runaway query (``query_isolation = restart``).
+    """
+    meta = distribution.metadata
+    if release is None:
+        release = ReleaseInfo(meta.version, meta.sha256, meta.quads, tuple(s.iri for s in meta.sources))
+    runtime = Runtime(
+        settings=settings,
+        store=store,
+        release=release,
+        publication=Publication.of(distribution),
+        queries=NamedQueries.load(settings.project),
+        sparql=SparqlService(settings, store, nquads=worker_graph, on_overrun=on_overrun),
+        labels=Once(lambda: LabelIndex.build(store, settings.base_iri)),
+        graph_sizes=Once(lambda: _graph_sizes(store)),
+        terms=Once(lambda: TermLabels.build(store)),
+        entities=Once(lambda: entity_iris(store, settings.base_iri)),
+    )
+    parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms, runtime.entities)
+    for part in parts:
+        try:
+            part.get()
+        except StoreUnavailable as exc:
+            log.warning("clair-kg: built on first use instead (the store is unavailable): %s", exc.message)
+    return runtime
+
+
+def _graph_sizes(store: Store) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for row in store.select(GRAPH_COUNTS_QUERY):
+        graph, count = row.get("g"), row.get("n")
+        if isinstance(graph, NamedNode) and isinstance(count, Literal):
+            sizes[graph.value] = int(count.value)
+    return sizes
