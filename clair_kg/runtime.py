@@ -117,14 +117,17 @@ def build_runtime(
     *,
     release: ReleaseInfo | None = None,
     worker_graph: Path | None = None,
+    label_index: Path | None = None,
     on_overrun: Callable[[], None] | None = None,
 ) -> Runtime:
     """The runtime serving ``store`` (loaded with the release ``distribution`` was published from).
 
     ``release`` defaults to the distribution's own identity; ``clair-kg serve --load`` passes one that
     names the extra graphs too. ``worker_graph`` is the N-Quads file query workers load (without it
-    they get a dump of ``store``); ``on_overrun`` is how a supervised web process retires itself after
-    a runaway query (``query_isolation = restart``).
+    they get a dump of ``store``); ``label_index`` an index file built with the release
+    (:func:`clair_kg.search.LabelIndex.build` with ``path=``), opened rather than built again;
+    ``on_overrun`` is how a supervised web process retires itself after a runaway query
+    (``query_isolation = restart``).
     """
     meta = distribution.metadata
     if release is None:
@@ -136,7 +139,8 @@ def build_runtime(
         publication=Publication.of(distribution),
         queries=NamedQueries.load(settings.project),
         sparql=SparqlService(settings, store, nquads=worker_graph, on_overrun=on_overrun),
-        labels=Once(lambda: LabelIndex.build(store, settings.base_iri)),
+        labels=Once(lambda: LabelIndex.open(label_index) if label_index is not None
+                    else LabelIndex.build(store, settings.base_iri)),
         graph_sizes=Once(lambda: _graph_sizes(store)),
         terms=Once(lambda: TermLabels.build(store)),
         entities=Once(lambda: entity_iris(store, settings.base_iri)),
