@@ -15,17 +15,17 @@ from typing import Any
 
 import pyoxigraph
 import pytest
+from conftest import app_for
 from fastapi.testclient import TestClient
 
 from clair_kg.errors import QueryTimeout
 from clair_kg.project import Project
+from clair_kg.publish import Distribution
 from clair_kg.reconcile import ReconcileService, parse_batch
-from clair_kg.release import release_info
 from clair_kg.search import LabelIndex
 from clair_kg.settings import Settings
 from clair_kg.store import EmbeddedStore
 from clair_kg.validate import validate_files
-from clair_kg.web import create_app
 
 BASE = "https://w3id.org/clair-kg/"
 SIZE = 10_000
@@ -69,10 +69,10 @@ def synthetic_index(synthetic_store: EmbeddedStore) -> LabelIndex:
 
 
 @pytest.fixture(scope="module")
-def slow_client(project_root: Path, synthetic_store: EmbeddedStore, synthetic_nquads: bytes) -> Iterator[TestClient]:
+def slow_client(project_root: Path, synthetic_store: EmbeddedStore, distribution: Distribution) -> Iterator[TestClient]:
     """The app over the synthetic graph with a search time limit no search can meet."""
     settings = Settings(project_root=project_root, query_workers=1, search_timeout=1e-9)
-    app = create_app(settings, synthetic_store, release_info(synthetic_nquads, (synthetic.GRAPH,)))
+    app = app_for(settings, synthetic_store, distribution)  # the synthetic graph, the real release's files
     with TestClient(app, base_url="http://testserver") as client:
         yield client
 
@@ -102,9 +102,9 @@ def test_turtle_and_nquads_hold_the_same_statements(tmp_path: Path) -> None:
     ttl, nq = tmp_path / "g.ttl", tmp_path / "g.nq"
     assert synthetic.write(ttl, 2_000) == synthetic.write(nq, 2_000)
     a, b = EmbeddedStore(), EmbeddedStore()
-    a.load_nquads(nq.read_bytes())
+    a.load_nquads(nq.read_bytes())  # the source graph and its merge as the default graph
     b.inner.load(ttl.read_bytes(), format=pyoxigraph.RdfFormat.TURTLE, to_graph=pyoxigraph.NamedNode(synthetic.GRAPH))
-    assert len(a.inner) == len(b.inner)
+    assert len(a) == len(b) == len(b.inner)  # statements in the named graphs
 
 
 # --- the index ------------------------------------------------------------------------------------
