@@ -29,7 +29,7 @@ DOCUMENTS = [
     ("/ontology.jsonld", "/ontology.ttl"),
     ("/shapes.jsonld", "/shapes.ttl"),
     *((f"/graph/{source}.jsonld", f"/graph/{source}.ttl")
-      for source in ("wikipedia", "clair-website", "jetprogramme", "reference")),
+      for source in ("wikipedia-article", "clair-offices-en", "jet-about-en", "reference", "curation")),
 ]
 
 

@@ -27,6 +27,7 @@ WEB_FRAMEWORK = ("fastapi", "starlette", "uvicorn", "jinja2")
 # module prefix -> what it must not import, directly (ast) or through anything it imports (sys.modules)
 RULES: dict[str, tuple[str, ...]] = {
     "clair_kg.errors": ("clair_kg.", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.namespaces": ("clair_kg.", *HEAVY, *WEB_FRAMEWORK, "pyoxigraph"),
     "clair_kg.formats": ("clair_kg.store", "clair_kg.sparql", *SERVING, *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.project": ("clair_kg.sources", "clair_kg.store", *SERVING, "clair_kg.cli", *HEAVY),
     "clair_kg.settings": ("clair_kg.sources", "clair_kg.store", *SERVING, "clair_kg.cli", *HEAVY),

@@ -93,6 +93,8 @@ def test_readme_serve_command_answers(command: str) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def test_make_test_runs_lint_typecheck_and_this_suite() -> None:
