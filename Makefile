@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system-deps serve test lint typecheck pytest bench build validate clean
+.PHONY: setup system-deps js-deps serve test lint typecheck pytest bench bench-scale build validate clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,15 @@ system-deps:
 	  if [ -x /etc/init.d/virtuoso-opensource-7 ]; then /etc/init.d/virtuoso-opensource-7 stop >/dev/null 2>&1 || true; fi; \
 	fi
 
+# jsonld.js, the independent JSON-LD processor the tests read every document with (versions pinned
+# in tests/js/package-lock.json); reinstalled only when the lock file changes.
+JS_STAMP := tests/js/node_modules/.installed-stamp
+js-deps: $(JS_STAMP)
+
+$(JS_STAMP): tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
+
 serve: setup
 	$(BIN)/clair-kg serve --host $(HOST) --port $(PORT)
 
@@ -52,7 +61,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup system-deps
+pytest: setup system-deps js-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -60,5 +69,11 @@ test: lint typecheck pytest
 bench: setup
 	$(BIN)/python -m bench
 
+# Search and reconciliation against graph size (synthetic graph, 10^4..10^6 statements): a table
+# on stdout, bench/results/scale.json and scale.png. Uses Debian's wrk for the load when present.
+bench-scale: setup
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || echo "wrk not installed: the bounded Python load client is used"
+	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)
+
 clean:
-	rm -rf $(VENV) dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) dist .mypy_cache .ruff_cache .pytest_cache tests/js/node_modules

@@ -5,7 +5,7 @@ fixed duration, the same request rotation). Both return a :class:`RunResult`.
 
 from __future__ import annotations
 
-__all__ = ["RunResult", "find_wrk", "run_python", "run_wrk"]
+__all__ = ["DISTINCT_SUFFIX", "MIXES", "RunResult", "find_wrk", "run_python", "run_wrk"]
 
 import asyncio
 import json
@@ -28,6 +28,7 @@ class RunResult:
     server: str
     run: int
     tool: str
+    mix: str  # "cached" or "distinct" (see MIXES)
     duration_s: float
     requests: int
     errors: int  # non-2xx responses, timeouts, socket errors
@@ -40,6 +41,15 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: what the distinct mix appends to a request's URL: `` #`` (URL-encoded) and then a number, a
+#: SPARQL comment that makes every query text new, so no result cache (ours or another's) can answer
+DISTINCT_SUFFIX = "%20%23"
+
+#: the two mixes: ``cached`` repeats the same six requests (a result cache answers most of them);
+#: ``distinct`` makes each request's query text unique with a trailing comment (real traffic)
+MIXES = ("cached", "distinct")
 
 
 def request_path(base_path: str, query: BenchQuery) -> str:
@@ -61,10 +71,7 @@ init = function(args)
   end
   i = math.random(0, #paths - 1)
 end
-request = function()
-  i = (i %% #reqs) + 1
-  return reqs[i]
-end
+%(request)s
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -77,6 +84,29 @@ end
 """
 
 
+_REQUEST_CACHED = """\
+request = function()
+  i = (i % #reqs) + 1
+  return reqs[i]
+end"""
+
+# Each wrk thread gets its own number from setup() (run in the main Lua state), so the comments
+# stay unique with several threads too: `` #<thread>-<counter>``.
+_REQUEST_DISTINCT = """\
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+local n = 0
+request = function()
+  i = (i % #paths) + 1
+  n = n + 1
+  return wrk.format("GET", paths[i] .. \"""" + DISTINCT_SUFFIX + """\" .. (thread_id or 0) .. "-" .. n,
+                    {["Accept"] = accepts[i]})
+end"""
+
+
 def _lua_list(items: list[str]) -> str:
     return "{" + ", ".join(json.dumps(item) for item in items) + "}"  # JSON strings are valid Lua strings here
 
@@ -84,12 +114,15 @@ def _lua_list(items: list[str]) -> str:
 def run_wrk(
     wrk: str, *, server: str, run: int, base_url: str, query_path: str, queries: tuple[BenchQuery, ...],
     connections: int, duration: float, threads: int, timeout: float, workdir: Path,
-    mid_run: Callable[[], dict[str, Any]] | None = None,
+    mid_run: Callable[[], dict[str, Any]] | None = None, mix: str = "cached",
 ) -> RunResult:
-    """One wrk run; ``mid_run`` is called half-way through and its answer joins ``detail``."""
+    """One wrk run of ``mix``; ``mid_run`` is called half-way through and its answer joins ``detail``."""
     paths = [request_path(query_path, q) for q in queries]
-    script = workdir / f"rotate-{server}-{run}.lua"
-    script.write_text(_LUA % {"paths": _lua_list(paths), "accepts": _lua_list([q.accept for q in queries])})
+    script = workdir / f"rotate-{mix}-{server}-{run}.lua"
+    script.write_text(_LUA % {
+        "paths": _lua_list(paths), "accepts": _lua_list([q.accept for q in queries]),
+        "request": _REQUEST_DISTINCT if mix == "distinct" else _REQUEST_CACHED,
+    })
     seconds = max(1, round(duration))
     argv = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
             "--timeout", f"{max(1, round(timeout))}s", "-s", str(script), base_url]
@@ -111,7 +144,7 @@ def run_wrk(
     duration_s = data["duration_us"] / 1e6
     errors = data["connect"] + data["read"] + data["write"] + data["status"] + data["timeout"]
     return RunResult(
-        server=server, run=run, tool="wrk", duration_s=duration_s, requests=data["requests"], errors=errors,
+        server=server, run=run, tool="wrk", mix=mix, duration_s=duration_s, requests=data["requests"], errors=errors,
         rps=data["requests"] / duration_s if duration_s else 0.0,
         p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
         mean_ms=data["mean_us"] / 1000, max_ms=data["max_us"] / 1000,
@@ -161,13 +194,23 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 
 async def _drive(
     base_url: str, paths: list[str], accepts: list[str], connections: int, duration: float, timeout: float,
-    mid_run: Callable[[], dict[str, Any]] | None,
+    mid_run: Callable[[], dict[str, Any]] | None, distinct: bool = False,
 ) -> tuple[list[float], dict[str, int], float, dict[str, Any]]:
     """``connections`` keep-alive connections, each sending the rotating requests until the deadline."""
     url = httpx.URL(base_url)
     host, port = url.host, url.port or 80
     requests = [f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: {accept}\r\n\r\n".encode("ascii")
                 for path, accept in zip(paths, accepts, strict=True)]
+    sent = 0
+
+    def next_request(i: int) -> bytes:
+        nonlocal sent
+        if not distinct:
+            return requests[i % len(requests)]
+        sent += 1
+        path, accept = paths[i % len(paths)], accepts[i % len(accepts)]
+        return (f"GET {path}{DISTINCT_SUFFIX}{sent} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Accept: {accept}\r\n\r\n").encode("ascii")
     latencies: list[float] = []
     kinds: dict[str, int] = {}
     seen: dict[str, Any] = {}
@@ -187,7 +230,7 @@ async def _drive(
                     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
                 assert writer is not None
                 current = writer
-                current.write(requests[i % len(requests)])
+                current.write(next_request(i))
                 i += 1
                 status, close = await asyncio.wait_for(_read_response(reader), timeout)
                 if status >= 400:
@@ -220,17 +263,18 @@ async def _drive(
 def run_python(
     *, server: str, run: int, base_url: str, query_path: str, queries: tuple[BenchQuery, ...],
     connections: int, duration: float, timeout: float, mid_run: Callable[[], dict[str, Any]] | None = None,
+    mix: str = "cached",
 ) -> RunResult:
     """The fallback load generator: plain asyncio streams speaking HTTP/1.1 keep-alive (no wrk needed)."""
     paths = [request_path(query_path, q) for q in queries]
     accepts = [q.accept for q in queries]
     latencies, kinds, elapsed, seen = asyncio.run(
-        _drive(base_url, paths, accepts, connections, duration, timeout, mid_run)
+        _drive(base_url, paths, accepts, connections, duration, timeout, mid_run, distinct=mix == "distinct")
     )
     ordered = sorted(latencies)
     mean = sum(ordered) / len(ordered) if ordered else 0.0
     return RunResult(
-        server=server, run=run, tool="asyncio", duration_s=elapsed, requests=len(ordered),
+        server=server, run=run, tool="asyncio", mix=mix, duration_s=elapsed, requests=len(ordered),
         errors=sum(kinds.values()), rps=len(ordered) / elapsed if elapsed else 0.0,
         p50_ms=_percentile(ordered, 50) * 1000, p99_ms=_percentile(ordered, 99) * 1000,
         mean_ms=mean * 1000, max_ms=(ordered[-1] if ordered else 0.0) * 1000, detail={"errors": kinds, **seen},

@@ -1,13 +1,14 @@
 """Where a project's sources live, and the IRIs the dataset uses.
 
 A *project* is a folder with ``ontology/`` (``shapes/`` inside), ``data/<source>/`` and
-``queries/`` (``checks/`` inside). The package ships next to its own project folder, which is the
-default; ``--project`` or ``CLAIR_KG_PROJECT`` point elsewhere (tests use this for broken fixtures).
+``queries/`` (``checks/`` inside). Every command finds its project the way git finds a repository:
+``--project`` or ``CLAIR_KG_PROJECT`` if given, else the folder it runs in or the nearest parent with
+``ontology/`` and ``data/``, else the project folder the package was installed from.
 """
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_BASE_IRI", "ENTITY_PATH_PATTERN", "Project", "default_project_root"]
+__all__ = ["DEFAULT_BASE_IRI", "ENTITY_PATH_PATTERN", "Project", "default_project_root", "find_project"]
 
 import os
 import re
@@ -21,11 +22,25 @@ DEFAULT_BASE_IRI = "https://w3id.org/clair-kg/"
 ENTITY_PATH_PATTERN = re.compile(r"^[a-z]+/[a-z0-9]+(-[a-z0-9]+)*$")
 
 
+def find_project(start: Path) -> Path | None:
+    """``start`` or its nearest parent that has ``ontology/`` and ``data/`` (as git finds a repository)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "ontology").is_dir() and (folder / "data").is_dir():
+            return folder
+    return None
+
+
 def default_project_root() -> Path:
+    """``CLAIR_KG_PROJECT``; else the project the current folder is in; else the installed one."""
     env = os.environ.get("CLAIR_KG_PROJECT")
     if env:
         return Path(env).resolve()
-    return Path(__file__).resolve().parent.parent
+    try:
+        here = find_project(Path.cwd())
+    except OSError:  # the current folder was removed
+        here = None
+    return here or Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
+from .entity_graph import entity_iris
 from .errors import StoreUnavailable
 from .named_queries import NamedQueries
 from .project import Project
@@ -36,6 +37,7 @@ from .search import LabelIndex
 from .settings import Settings
 from .sparql.service import SparqlService
 from .store import Store
+from .terms import TermLabels
 
 log = logging.getLogger("clair_kg")
 
@@ -92,6 +94,10 @@ class Runtime:
     labels: Once[LabelIndex]
     #: named graph IRI -> its statements, for the Service Description
     graph_sizes: Once[dict[str, int]]
+    #: words for every property and class the pages show, in English and Japanese
+    terms: Once[TermLabels]
+    #: every entity IRI the graph mentions: /id and /doc know what exists without a query
+    entities: Once[frozenset[str]]
     #: what ETags are made from: the release and the named queries it serves
     etag_seed: str = field(init=False)
 
@@ -111,14 +117,17 @@ def build_runtime(
     *,
     release: ReleaseInfo | None = None,
     worker_graph: Path | None = None,
+    label_index: Path | None = None,
     on_overrun: Callable[[], None] | None = None,
 ) -> Runtime:
     """The runtime serving ``store`` (loaded with the release ``distribution`` was published from).
 
     ``release`` defaults to the distribution's own identity; ``clair-kg serve --load`` passes one that
     names the extra graphs too. ``worker_graph`` is the N-Quads file query workers load (without it
-    they get a dump of ``store``); ``on_overrun`` is how a supervised web process retires itself after
-    a runaway query (``query_isolation = restart``).
+    they get a dump of ``store``); ``label_index`` an index file built with the release
+    (:func:`clair_kg.search.LabelIndex.build` with ``path=``), opened rather than built again;
+    ``on_overrun`` is how a supervised web process retires itself after a runaway query
+    (``query_isolation = restart``).
     """
     meta = distribution.metadata
     if release is None:
@@ -130,10 +139,14 @@ def build_runtime(
         publication=Publication.of(distribution),
         queries=NamedQueries.load(settings.project),
         sparql=SparqlService(settings, store, nquads=worker_graph, on_overrun=on_overrun),
-        labels=Once(lambda: LabelIndex.build(store, settings.base_iri)),
+        labels=Once(lambda: LabelIndex.open(label_index) if label_index is not None
+                    else LabelIndex.build(store, settings.base_iri)),
         graph_sizes=Once(lambda: _graph_sizes(store)),
+        terms=Once(lambda: TermLabels.build(store)),
+        entities=Once(lambda: entity_iris(store, settings.base_iri)),
     )
-    for part in (runtime.labels, runtime.graph_sizes):
+    parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms, runtime.entities)
+    for part in parts:
         try:
             part.get()
         except StoreUnavailable as exc:

@@ -1,33 +1,57 @@
-"""Label search over the graph's entities, in English and Japanese.
+"""Label search over the graph's entities, in English and Japanese, on an index built once per release.
 
-:class:`LabelIndex` is built once from a store (three SELECTs: labels, types, descriptions) and
-answers :meth:`LabelIndex.search` in memory. Matching is case- and width-insensitive: labels and
-queries are normalised with NFKC (full-width ``ＣＬＡＩＲ`` and half-width ``ｸﾚｱ`` become ``CLAIR``
-and ``クレア``) and case-folded. Ranking, best first::
+:class:`LabelIndex` is built once from a store (three SELECTs: labels, types, descriptions) into a
+SQLite database file (the standard library's ``sqlite3``; FTS5 with the trigram tokenizer for
+substrings, which Japanese needs since it has no spaces) and answers :meth:`LabelIndex.search` from
+that index, never by scanning every label in Python. Matching is case- and width-insensitive:
+labels and queries are normalised with NFKC (full-width ``ＣＬＡＩＲ`` and half-width ``ｸﾚｱ`` become
+``CLAIR`` and ``クレア``) and case-folded. Ranking, best first::
 
-    exact label     1.0
-    label prefix    0.9
-    word prefix     0.8   (a word of the label starts with the query)
-    substring       0.7
-    fuzzy           up to 0.6 (difflib ratio against the label or one of its words, >= 0.75)
+    exact label     1.0      (B-tree index on the normalised label)
+    label prefix    0.9      (range scan of the same index)
+    word prefix     0.8      (a word of the label starts with the query: index of words)
+    substring       0.7      (FTS5 trigram index; 1-2 character queries: a scan in SQLite)
+    fuzzy           up to 0.6 (difflib ratio >= 0.75 against the label or one of its words, for the
+                              labels holding a word close to the query's: the close words are
+                              found in a trigram index of the distinct words, never by a scan)
 
 A preferred label scores a little above an alternative one, and among equal scores the shorter
-label wins, so an exact name beats a longer name that merely contains it.
+label wins, so an exact name beats a longer name that merely contains it. Classes are searched in
+that order and the search stops as soon as ``limit`` entities are found: an entity found in a
+better class always outranks one of a worse class.
+
+Every search can be bounded by a time limit (``timeout=`` seconds): SQLite's progress handler
+stops a statement past the deadline, and the search raises :class:`~clair_kg.errors.QueryTimeout`
+(503 on the web).
+
+The index file is read-only once built; each thread (and each process, after a fork) opens its
+own read-only connection, so the pages are shared through the operating system's cache.
 """
 
 from __future__ import annotations
 
-__all__ = ["Entity", "LabelIndex", "SearchHit", "normalise"]
+__all__ = ["Entity", "Label", "LabelIndex", "SearchHit", "normalise"]
 
 import difflib
+import json
+import os
 import re
+import sqlite3
+import tempfile
+import threading
+import time
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable
+import weakref
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
+from .errors import QueryTimeout
 from .store import Store
 
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -66,8 +90,39 @@ SELECT DISTINCT ?class ?label WHERE { ?x a ?class . ?class rdfs:label ?label . F
 
 _FUZZY_CUTOFF = 0.75  # difflib ratio below which a label is not a match at all
 _FUZZY_MIN_LENGTH = 4  # shorter queries match only exactly, by prefix or as a substring
+#: labels sharing the most trigrams with the query that fuzzy matching compares (the index's
+#: candidates; never every label)
+_FUZZY_CANDIDATES = 200
+#: labels sharing a prefix above which the prefix class reads labels in ranking order, not the B-tree
+_COMMON_PREFIX = 2_000
+#: SQLite virtual-machine steps between two looks at the deadline (about a tenth of a millisecond)
+_PROGRESS_STEPS = 2_000
+#: above every character: ``q <= text < q + _TOP`` is "text starts with q" in SQLite's byte order
+_TOP = "\U0010ffff"
 _SPACES = re.compile(r"\s+")
 _WORD_SPLIT = re.compile(r"[\s\-/,.()・（）「」『』]+")
+
+_SCHEMA_SQL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE entity (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+-- Labels are numbered in ranking order (preferred first, then shorter, then by entity id), so
+-- "ORDER BY n" is the ranking within a match class and FTS5, which returns rowids in order, hands
+-- the best substring matches over first: a search reads only as many rows as it returns.
+CREATE TABLE label (n INTEGER PRIMARY KEY, entity INTEGER NOT NULL, pos INTEGER NOT NULL,
+                    norm TEXT NOT NULL, lang TEXT NOT NULL, bonus REAL NOT NULL);
+CREATE TABLE word (word TEXT NOT NULL, label INTEGER NOT NULL, PRIMARY KEY (word, label)) WITHOUT ROWID;
+-- the distinct words, for fuzzy matching: far fewer than the labels
+CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
+CREATE TABLE entity_type (token TEXT NOT NULL, entity INTEGER NOT NULL, PRIMARY KEY (token, entity)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE label_text USING fts5(norm, content='label', content_rowid='n', tokenize='trigram');
+CREATE VIRTUAL TABLE vocab_text USING fts5(word, content='vocab', content_rowid='n', tokenize='trigram');
+"""
+_INDEX_SQL = """
+CREATE INDEX label_norm ON label (norm);
+INSERT INTO label_text (label_text) VALUES ('rebuild');
+INSERT INTO vocab_text (vocab_text) VALUES ('rebuild');
+ANALYZE;
+"""
 
 
 def normalise(text: str) -> str:
@@ -140,42 +195,246 @@ def _words(norm: str) -> tuple[str, ...]:
     return tuple(w for w in _WORD_SPLIT.split(norm) if w)
 
 
-def _score(query: str, label: Label) -> tuple[str, float] | None:
-    if label.norm == query:
-        return "exact", 1.0
-    if label.norm.startswith(query):
-        return "prefix", 0.9
-    if any(w.startswith(query) for w in label.words):
-        return "word", 0.8
-    if query in label.norm:
-        return "substring", 0.7
-    if len(query) < _FUZZY_MIN_LENGTH:
-        return None
-    candidates = (label.norm, *label.words) if len(label.words) > 1 else (label.norm,)
-    best = 0.0
-    for candidate in candidates:
-        # The cheap upper bounds first (as difflib.get_close_matches does): a query far longer or
-        # shorter than every label, e.g. 10,000 characters, then costs no full comparison.
-        matcher = difflib.SequenceMatcher(None, query, candidate, autojunk=False)
-        if matcher.real_quick_ratio() >= _FUZZY_CUTOFF and matcher.quick_ratio() >= _FUZZY_CUTOFF:
-            best = max(best, matcher.ratio())
-    if best >= _FUZZY_CUTOFF:
-        return "fuzzy", round(0.6 * best, 4)
-    return None
+def _local_name(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _type_tokens(entity: Entity) -> set[str]:
+    """What :meth:`LabelIndex.matches_type` compares, as index keys: kind, class IRIs, local names."""
+    return {f"k:{entity.kind}", *(f"t:{t}" for t in entity.types), *(f"l:{_local_name(t)}" for t in entity.types)}
+
+
+def _wanted_tokens(wanted: str) -> tuple[str, str, str]:
+    return f"k:{wanted}", f"t:{wanted}", f"l:{wanted.split(':')[-1]}"
+
+
+@lru_cache(maxsize=256)
+def _char_counts(text: str) -> tuple[tuple[str, int], ...]:
+    return tuple(Counter(text).items())
+
+
+def _ratio(query: str, candidate: str) -> float:
+    """difflib's ratio of ``query`` against ``candidate`` if it reaches the cutoff, else 0."""
+    # The cheap upper bounds first (as difflib.get_close_matches does), the length one before a
+    # matcher is even made: a query far longer or shorter than the text, e.g. 10,000 characters,
+    # then costs no comparison at all.
+    total = len(query) + len(candidate)
+    if 2 * min(len(query), len(candidate)) < _FUZZY_CUTOFF * total:
+        return 0.0
+    # difflib's quick_ratio (characters in common, as multisets), without building a matcher
+    available = dict(_char_counts(query))
+    common = 0
+    for char in candidate:
+        left = available.get(char, 0)
+        if left > 0:
+            available[char] = left - 1
+            common += 1
+    if 2 * common < _FUZZY_CUTOFF * total:
+        return 0.0
+    ratio = difflib.SequenceMatcher(None, query, candidate, autojunk=False).ratio()
+    return ratio if ratio >= _FUZZY_CUTOFF else 0.0
+
+
+def _fuzzy_ratio(query: str, norm: str, known: dict[str, float] | None = None) -> float:
+    """The best difflib ratio of ``query`` against a label (normalised) or one of its words (0 if
+    under the cutoff).
+
+    ``known`` holds ratios already computed against single words (``query`` being one word).
+    """
+    words = _words(norm)
+    if len(words) <= 1:
+        return _ratio(query, norm)
+    best = _ratio(query, norm)
+    for word in words:
+        best = max(best, known[word] if known is not None and word in known else _ratio(query, word))
+    return best
+
+
+def _phrase(text: str) -> str:
+    """``text`` as one FTS5 phrase (a substring, with the trigram tokenizer)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+_DOC_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+
+
+def _entity_doc(entity: Entity) -> str:
+    return _DOC_ENCODER.encode({
+        "iri": entity.iri, "kind": entity.kind, "types": entity.types, "descriptions": entity.descriptions,
+        "labels": [(label.text, label.lang, label.kind, label.bonus) for label in entity.labels],
+    })
+
+
+def _entity_from_doc(entity_id: str, doc: str) -> Entity:
+    data = json.loads(doc)
+    labels = []
+    for text, lang, kind, bonus in data["labels"]:
+        norm = normalise(text)
+        labels.append(Label(text, lang, kind, bonus, norm, _words(norm)))
+    return Entity(
+        iri=data["iri"], id=entity_id, kind=data["kind"], labels=tuple(labels), types=tuple(data["types"]),
+        descriptions=tuple((t, lang) for t, lang in data["descriptions"]),
+    )
+
+
+_TEMP_PREFIX = "clair-kg-search-"
+
+
+def _sweep_stale_files() -> None:
+    """Remove temporary index files whose building process no longer runs."""
+    for stale in Path(tempfile.gettempdir()).glob(f"{_TEMP_PREFIX}*-*.sqlite"):
+        pid_text = stale.name[len(_TEMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            _remove_file(str(stale), os.getpid())
+        except PermissionError:
+            pass  # another user's live process
+
+
+def _remove_file(path: str, owner_pid: int) -> None:
+    # Only the process that built the index removes it: a forked worker exiting must not delete
+    # the file its parent and siblings still read.
+    if os.getpid() == owner_pid:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.unlink(path + suffix)
+            except FileNotFoundError:
+                pass
+
+
+class _Deadline:
+    """The end of one request's time budget; ``None`` means no limit."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self.at = None if timeout is None else time.monotonic() + timeout
+
+    def passed(self) -> bool:
+        return self.at is not None and time.monotonic() > self.at
+
+    def check(self) -> None:
+        if self.passed():
+            raise self.error()
+
+    def error(self) -> QueryTimeout:
+        return QueryTimeout(
+            f"the search ran past its time limit of {self.timeout:g} s and was stopped: "
+            "try a longer or more specific query, or a type filter")
 
 
 class LabelIndex:
-    """Every labelled entity under ``{base}id/``; built once per app, read-only afterwards."""
+    """Every labelled entity under ``{base}id/``, in a read-only SQLite index built once per release."""
 
-    def __init__(self, entities: Iterable[Entity], class_labels: dict[str, dict[str, str]] | None = None) -> None:
-        self._entities = {e.id: e for e in entities}
+    def __init__(
+        self, entities: Iterable[Entity], class_labels: dict[str, dict[str, str]] | None = None,
+        *, path: Path | None = None,
+    ) -> None:
         self.class_labels = class_labels or {}
+        if path is None:
+            _sweep_stale_files()
+            # SQLite takes an empty file as an empty database; the builder's pid is in the name so
+            # that a later build can remove the file of a process that was killed (no exit hooks ran).
+            fd, name = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=".sqlite")
+            os.close(fd)
+            self.path = Path(name)
+            self._finalizer: weakref.finalize[Any, LabelIndex] | None = weakref.finalize(
+                self, _remove_file, name, os.getpid())
+        else:
+            self.path = Path(path)
+            if self.path.exists():
+                self.path.unlink()
+            self._finalizer = None
+        self._local = threading.local()
+        self._attach(*self._write(entities))
+
+    def _attach(self, count: int, kinds: list[str], profiles: frozenset[tuple[str, tuple[str, ...]]]) -> None:
+        self._count = count
+        self._kinds = kinds
+        #: the distinct (kind, types) pairs: what type suggestions and property proposals look at
+        self._profiles = profiles
+        self._entity_cache: Callable[[int], Entity] = lru_cache(maxsize=8192)(self._load_entity)
 
     @classmethod
-    def build(cls, store: Store, base_iri: str) -> LabelIndex:
-        """Read labels, types and descriptions of every entity from ``store``."""
+    def open(cls, path: Path) -> LabelIndex:
+        """An index written before (``build(..., path=...)``, e.g. with the release), without rebuilding it.
+
+        :raises FileNotFoundError: there is no index at ``path``.
+        """
+        if not Path(path).is_file():
+            raise FileNotFoundError(path)
+        index = cls.__new__(cls)
+        index.path = Path(path)
+        index._finalizer = None
+        index._local = threading.local()
+        meta = dict(index._db().execute("SELECT key, value FROM meta").fetchall())
+        index.class_labels = json.loads(meta["class_labels"])
+        profiles = frozenset((kind, tuple(types)) for kind, types in json.loads(meta["profiles"]))
+        index._attach(int(meta["count"]), json.loads(meta["kinds"]), profiles)
+        return index
+
+    # --- building -------------------------------------------------------------------------------
+
+    def _write(self, entities: Iterable[Entity]) -> tuple[int, list[str], frozenset[tuple[str, tuple[str, ...]]]]:
+        db = sqlite3.connect(self.path)
+        try:
+            # No journal (a failed build is thrown away) and a page cache large enough that building
+            # the B-trees and the FTS index of 10^6 statements does not thrash.
+            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY; "
+                             "PRAGMA cache_size=-262144;" + _SCHEMA_SQL)
+            ordered = sorted(entities, key=lambda e: e.id)
+            kinds = sorted({e.kind for e in ordered})
+            profiles = frozenset((e.kind, e.types) for e in ordered)
+            entity_rows: list[tuple[int, str, str]] = []
+            type_rows: list[tuple[str, int]] = []
+            ranked: list[tuple[float, int, int, int, Label]] = []
+            for n, entity in enumerate(ordered, start=1):
+                entity_rows.append((n, entity.id, _entity_doc(entity)))
+                type_rows.extend((token, n) for token in _type_tokens(entity))
+                # A label with the same text and language as a better one of the same entity (the
+                # rdfs:label beside its skos:prefLabel) can never be the entity's best match: not indexed.
+                best: dict[tuple[str, str], tuple[float, int]] = {}
+                for pos, label in enumerate(entity.labels):
+                    key = (label.norm, label.lang)
+                    if key not in best or (-label.bonus, pos) < best[key]:
+                        best[key] = (-label.bonus, pos)
+                ranked.extend((bonus, len(norm), n, pos, entity.labels[pos])
+                              for (norm, _), (bonus, pos) in best.items())
+            del ordered
+            ranked.sort(key=lambda r: r[:4])
+            db.executemany("INSERT INTO entity VALUES (?, ?, ?)", entity_rows)
+            db.executemany("INSERT INTO label VALUES (?, ?, ?, ?, ?, ?)",
+                           ((i, r[2], r[3], r[4].norm, r[4].lang, r[4].bonus) for i, r in enumerate(ranked, start=1)))
+            # in key order, so each B-tree is appended to rather than split at random
+            db.executemany("INSERT OR IGNORE INTO word VALUES (?, ?)",
+                           sorted({(w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words}))
+            db.execute("INSERT INTO vocab (word) SELECT DISTINCT word FROM word")
+            db.executemany("INSERT OR IGNORE INTO entity_type VALUES (?, ?)", sorted(set(type_rows)))
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("count", str(len(entity_rows))), ("kinds", json.dumps(kinds)),
+                ("profiles", json.dumps(sorted(profiles), ensure_ascii=False)),
+                ("class_labels", json.dumps(self.class_labels, ensure_ascii=False)),
+            ])
+            db.executescript(_INDEX_SQL)
+            db.commit()
+        finally:
+            db.close()
+        return len(entity_rows), kinds, profiles
+
+    @classmethod
+    def build(cls, store: Store, base_iri: str, *, path: Path | None = None) -> LabelIndex:
+        """Read labels, types and descriptions of every entity from ``store`` and index them.
+
+        ``path`` is where the index file goes (a release folder, say); by default a temporary
+        file, removed when the index is garbage-collected or the process that built it exits.
+        """
         prefix = f"{base_iri}id/"
         labels: dict[str, list[Label]] = defaultdict(list)
+        # (subject, text, language, kind): equal keys are equal labels (skos:altLabel and
+        # clair:localName are both "alt"), checked before the text is normalised
+        seen: set[tuple[str, str, str, str]] = set()
         for row in store.select(_LABELS_QUERY):
             s, p, lit = row.get("s"), row.get("p"), row.get("label")
             if not (isinstance(s, NamedNode) and isinstance(p, NamedNode) and isinstance(lit, Literal)):
@@ -183,10 +442,14 @@ class LabelIndex:
             if not s.value.startswith(prefix):
                 continue
             kind, bonus = _LABEL_PREDICATES[p.value]
+            lang = (lit.language or "").lower()
+            key = (s.value, lit.value, lang, kind)
+            if key in seen:
+                continue
+            seen.add(key)
             norm = normalise(lit.value)
-            label = Label(lit.value, (lit.language or "").lower(), kind, bonus, norm, _words(norm))
-            if label not in labels[s.value]:
-                labels[s.value].append(label)
+            labels[s.value].append(Label(lit.value, lang, kind, bonus, norm, _words(norm)))
+        del seen
         types: dict[str, list[str]] = defaultdict(list)
         for row in store.select(_TYPES_QUERY):
             s, t = row.get("s"), row.get("type")
@@ -202,71 +465,239 @@ class LabelIndex:
             c, lit = row.get("class"), row.get("label")
             if isinstance(c, NamedNode) and isinstance(lit, Literal):
                 class_labels[c.value].setdefault((lit.language or "").lower(), lit.value)
-        entities = []
-        for iri in sorted(set(labels) | set(types)):
-            path = iri[len(prefix):]
-            entities.append(Entity(
-                iri=iri, id=path, kind=path.split("/", 1)[0],
-                labels=tuple(labels.get(iri, ())), types=tuple(sorted(set(types.get(iri, ())))),
-                descriptions=tuple(sorted(descriptions.get(iri, ()), key=lambda d: d[1] != "en")),
-            ))
-        return cls(entities, dict(class_labels))
+
+        def entities() -> Iterator[Entity]:
+            for iri in sorted(set(labels) | set(types)):
+                path_part = iri[len(prefix):]
+                yield Entity(
+                    iri=iri, id=path_part, kind=path_part.split("/", 1)[0],
+                    labels=tuple(labels.get(iri, ())), types=tuple(sorted(set(types.get(iri, ())))),
+                    descriptions=tuple(sorted(descriptions.get(iri, ()), key=lambda d: d[1] != "en")),
+                )
+
+        return cls(entities(), dict(class_labels), path=path)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's read-only connection (a new one after a fork: connections never cross one)."""
+        pid = os.getpid()
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None or getattr(self._local, "pid", None) != pid:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+            db.execute("PRAGMA mmap_size = 1073741824")
+            self._local.db = db
+            self._local.pid = pid
+        return db
+
+    def _load_entity(self, n: int) -> Entity:
+        row = self._db().execute("SELECT id, doc FROM entity WHERE n = ?", (n,)).fetchone()
+        return _entity_from_doc(row[0], row[1])
 
     def __len__(self) -> int:
-        return len(self._entities)
+        return self._count
 
     def entities(self) -> list[Entity]:
-        return list(self._entities.values())
+        """Every entity, by id (decodes the whole index: for the CLI, not for a request)."""
+        rows = self._db().execute("SELECT id, doc FROM entity ORDER BY n").fetchall()
+        return [_entity_from_doc(entity_id, doc) for entity_id, doc in rows]
 
     def get(self, entity_id: str) -> Entity | None:
         """An entity by id (``office/london``) or full IRI."""
-        entity = self._entities.get(entity_id)
-        if entity is None and "/id/" in entity_id:
-            entity = self._entities.get(entity_id.split("/id/", 1)[1])
-        return entity
+        db = self._db()
+        row = db.execute("SELECT n FROM entity WHERE id = ?", (entity_id,)).fetchone()
+        if row is None and "/id/" in entity_id:
+            row = db.execute("SELECT n FROM entity WHERE id = ?", (entity_id.split("/id/", 1)[1],)).fetchone()
+        return None if row is None else self._entity_cache(int(row[0]))
+
+    def with_label(self, text: str, *, limit: int = 100) -> list[Entity]:
+        """The entities (at most ``limit``) with a label equal to ``text`` once both are normalised."""
+        rows = self._db().execute("SELECT DISTINCT entity FROM label WHERE norm = ? ORDER BY entity LIMIT ?",
+                                  (normalise(text), limit)).fetchall()
+        return [self._entity_cache(int(n)) for (n,) in rows]
 
     def class_label(self, class_iri: str, lang: str = "en") -> str:
         labels = self.class_labels.get(class_iri, {})
-        return labels.get(lang) or labels.get("en") or class_iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        return labels.get(lang) or labels.get("en") or _local_name(class_iri)
 
     def kinds(self) -> list[str]:
-        return sorted({e.kind for e in self._entities.values()})
+        return list(self._kinds)
+
+    def types_used(self) -> list[str]:
+        """Every class some entity has, sorted."""
+        return sorted({t for _, types in self._profiles for t in types})
+
+    def kinds_of_type(self, wanted: str) -> set[str]:
+        """The kinds of the entities that :meth:`matches_type` ``wanted``."""
+        return {kind for kind, types in self._profiles if self._profile_matches(kind, types, wanted)}
+
+    @staticmethod
+    def _profile_matches(kind: str, types: tuple[str, ...], wanted: str) -> bool:
+        if wanted == kind or wanted in types:
+            return True
+        return any(_local_name(t) == wanted.split(":")[-1] for t in types)
 
     @staticmethod
     def matches_type(entity: Entity, wanted: str) -> bool:
         """``wanted`` is a kind (``office``), a class IRI, or a class's local name (``OverseasOffice``)."""
-        if wanted == entity.kind or wanted in entity.types:
-            return True
-        return any(t.rsplit("#", 1)[-1].rsplit("/", 1)[-1] == wanted.split(":")[-1] for t in entity.types)
+        return LabelIndex._profile_matches(entity.kind, entity.types, wanted)
+
+    # --- search ---------------------------------------------------------------------------------
 
     def search(
-        self, query: str, *, types: Iterable[str] = (), lang: str | None = None, limit: int = 10
+        self, query: str, *, types: Iterable[str] = (), lang: str | None = None, limit: int = 10,
+        timeout: float | None = None,
     ) -> list[SearchHit]:
-        """The best ``limit`` entities for ``query``, best first (see the module docstring)."""
+        """The best ``limit`` entities for ``query``, best first (see the module docstring).
+
+        :raises QueryTimeout: the search took longer than ``timeout`` seconds.
+        """
         wanted_query = normalise(query)
-        if not wanted_query:
+        limit = max(0, limit)
+        if not wanted_query or limit == 0:
             return []
-        wanted_types = [t for t in types if t]
-        hits: list[tuple[float, int, str, SearchHit]] = []
-        for entity in self._entities.values():
-            if wanted_types and not any(self.matches_type(entity, t) for t in wanted_types):
+        deadline = _Deadline(timeout)
+        filters, params = self._filters([t for t in types if t], lang)
+        db = self._db()
+        if deadline.at is not None:
+            at = deadline.at
+            db.set_progress_handler(lambda: int(time.monotonic() > at), _PROGRESS_STEPS)
+        try:
+            return self._search(db, wanted_query, filters, params, limit, deadline)
+        except sqlite3.OperationalError as exc:
+            if "interrupt" in str(exc):
+                raise deadline.error() from None
+            raise
+        finally:
+            if deadline.at is not None:
+                db.set_progress_handler(None, 0)
+
+    @staticmethod
+    def _filters(types: list[str], lang: str | None) -> tuple[str, list[object]]:
+        sql, params = "", list[object]()
+        if lang:
+            sql += " AND l.lang = ?"
+            params.append(lang)
+        if types:
+            tokens = [token for wanted in types for token in _wanted_tokens(wanted)]
+            marks = ",".join("?" * len(tokens))
+            sql += f" AND EXISTS (SELECT 1 FROM entity_type t WHERE t.entity = l.entity AND t.token IN ({marks}))"
+            params.extend(tokens)
+        return sql, params
+
+    def _search(
+        self, db: sqlite3.Connection, q: str, filters: str, params: list[object], limit: int, deadline: _Deadline,
+    ) -> list[SearchHit]:
+        found: dict[int, SearchHit] = {}
+        # A prefix many labels share ("k") is answered fastest by reading the labels in ranking order
+        # until enough match; a rarer one by the B-tree, then sorting its few rows.
+        common = db.execute("SELECT count(*) FROM (SELECT 1 FROM label WHERE norm > ? AND norm < ? LIMIT ?)",
+                            [q, q + _TOP, _COMMON_PREFIX]).fetchone()[0] >= _COMMON_PREFIX
+        stages: list[tuple[str, str, list[object], float]] = [
+            ("exact", "FROM label l WHERE l.norm = ?", [q], 0.98),
+            ("prefix", f"FROM label l {'NOT INDEXED' if common else 'INDEXED BY label_norm'} "
+                       "WHERE l.norm > ? AND l.norm < ?", [q, q + _TOP], 0.9),
+            ("word", "FROM label l WHERE l.n IN (SELECT label FROM word WHERE word >= ? AND word < ?)",
+             [q, q + _TOP], 0.8),
+        ]
+        if len(q) >= 3:
+            stages.append(("substring", "FROM label_text f JOIN label l ON l.n = f.rowid WHERE label_text MATCH ?",
+                           [_phrase(q)], 0.7))
+        else:  # the trigram index cannot hold shorter substrings: SQLite scans the labels, best first
+            stages.append(("substring", "FROM label l WHERE instr(l.norm, ?) > 0", [q], 0.7))
+        for match, source, args, base in stages:
+            deadline.check()
+            # FTS5 hands rowids over in order when asked for "ORDER BY rowid": no sort, rows as read
+            order = "f.rowid" if "label_text" in source else "l.n"
+            rows = db.execute(f"SELECT l.entity, l.pos {source}{filters} ORDER BY {order}", [*args, *params])
+            for n, pos in rows:
+                if n in found:
+                    continue
+                entity = self._entity_cache(n)
+                label = entity.labels[pos]
+                if match == "substring" and q not in label.norm:
+                    continue  # the trigram index folds a little more than casefold(); keep our semantics
+                score = round(base + label.bonus, 4) if match == "exact" else round(min(1.0, base + label.bonus), 4)
+                found[n] = SearchHit(entity, entity.name(label.lang or "en"), label.text, label.lang, match, score)
+                if len(found) >= limit:
+                    return list(found.values())
+        deadline.check()
+        if len(q) >= _FUZZY_MIN_LENGTH:
+            found.update(self._fuzzy(db, q, filters, params, found, limit - len(found), deadline))
+        return list(found.values())[:limit]
+
+    def _similar_words(self, db: sqlite3.Connection, word: str) -> list[tuple[float, str]]:
+        """Distinct words of the labels close to ``word`` (difflib ratio >= 0.75), closest first.
+
+        Candidates come from the vocabulary's trigram index (the words sharing most trigrams) and
+        from the words starting with the same two characters (a short word with a letter changed in
+        the middle, "mofa"/"mota", shares no trigram), never from a scan of every word.
+        """
+        candidates: set[str] = set()
+        if len(word) >= 3:
+            trigrams = sorted({word[i:i + 3] for i in range(len(word) - 2)})
+            candidates.update(w for (w,) in db.execute(
+                "SELECT word FROM vocab_text WHERE vocab_text MATCH ? ORDER BY rank LIMIT ?",
+                [" OR ".join(_phrase(t) for t in trigrams), _FUZZY_CANDIDATES]))
+        candidates.update(w for (w,) in db.execute(
+            "SELECT word FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? LIMIT ?",
+            [word[:2], word[:2] + _TOP, int(len(word) * 0.6), int(len(word) / 0.6) + 1, _FUZZY_CANDIDATES]))
+        scored = [(ratio, candidate) for candidate in candidates if (ratio := _ratio(word, candidate))]
+        scored.sort(key=lambda r: (-r[0], r[1]))
+        return scored
+
+    def _fuzzy(
+        self, db: sqlite3.Connection, q: str, filters: str, params: list[object], taken: dict[int, SearchHit],
+        limit: int, deadline: _Deadline,
+    ) -> dict[int, SearchHit]:
+        """Fuzzy hits: labels holding a word close to the query (or to one of its words), scored as
+        a whole label and word by word, as :func:`_fuzzy_ratio` does."""
+        words = _words(q) or (q,)
+        close: dict[str, float] = {}
+        for word in dict.fromkeys(words):
+            deadline.check()
+            if len(words) > 1 and db.execute("SELECT 1 FROM vocab WHERE word = ?", [word]).fetchone():
+                # A word of a longer query that the labels use as it is: the labels holding it are
+                # the candidates; its near neighbours would add little to a whole-label ratio.
+                close[word] = 1.0
                 continue
-            best: tuple[float, int, SearchHit] | None = None
-            for label in entity.labels:
-                if lang and label.lang != lang:
+            for ratio, candidate in self._similar_words(db, word):
+                close[candidate] = max(close.get(candidate, 0.0), ratio)
+        # For a one-word query these are its ratios against those words: not computed again per label.
+        known = close if words == (q,) else None
+        best: dict[int, tuple[float, int, int]] = {}
+        # Per close word, its best labels in ranking order: enough of them to fill ``limit`` entities
+        # besides those already found.
+        wanted = limit + len(taken)
+        chosen = sorted(close, key=lambda w: -close[w])[:_FUZZY_CANDIDATES]
+        if known is None:
+            # A longer query: its rare words find the labels like it; a word thousands of labels
+            # hold ("office") adds rows to read, not candidates, when a rarer one is there.
+            frequent = {w for w in chosen if db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM word WHERE word = ? LIMIT ?)",
+                [w, _COMMON_PREFIX]).fetchone()[0] >= _COMMON_PREFIX}
+            if len(frequent) < len(chosen):
+                chosen = [w for w in chosen if w not in frequent]
+        for candidate in chosen:
+            deadline.check()
+            # the label's text from the index row: an entity is only read for the hits returned
+            rows = db.execute(
+                "SELECT l.entity, l.pos, l.norm, l.bonus FROM word w JOIN label l ON l.n = w.label "
+                f"WHERE w.word = ?{filters} ORDER BY w.label LIMIT ?", [candidate, *params, wanted]).fetchall()
+            for n, pos, norm, bonus in rows:
+                if n in taken:
                     continue
-                scored = _score(wanted_query, label)
-                if scored is None:
+                ratio = _fuzzy_ratio(q, norm, known)
+                if not ratio:
                     continue
-                match, base = scored
-                score = round(min(1.0, base + label.bonus) if match != "exact" else base, 4)
-                if match == "exact":
-                    score = round(0.98 + label.bonus, 4)
-                key = (score, -len(label.norm))
-                if best is None or key > best[:2]:
-                    hit = SearchHit(entity, entity.name(label.lang or "en"), label.text, label.lang, match, score)
-                    best = (score, -len(label.norm), hit)
-            if best is not None:
-                hits.append((best[0], best[1], entity.id, best[2]))
-        hits.sort(key=lambda h: (-h[0], -h[1], h[2]))
-        return [h[3] for h in hits[: max(0, limit)]]
+                score = round(min(1.0, round(0.6 * ratio, 4) + bonus), 4)
+                key = (score, -len(norm), -pos)
+                if n not in best or key > best[n]:
+                    best[n] = key
+        ordered = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+        out: dict[int, SearchHit] = {}
+        for n, (score, _, neg_pos) in ordered[:limit]:
+            entity = self._entity_cache(n)
+            label = entity.labels[-neg_pos]
+            out[n] = SearchHit(entity, entity.name(label.lang or "en"), label.text, label.lang, "fuzzy", score)
+        return out

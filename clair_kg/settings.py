@@ -18,6 +18,11 @@ from typing import Any
 from .errors import ConfigError
 from .project import DEFAULT_BASE_IRI, Project, default_project_root
 
+#: how deep a query may nest (brackets, chained operators) before it is refused with 400: a quarter of
+#: the shallowest depth measured to overflow pyoxigraph's stack on an 8 MiB thread (about 2,000 nested
+#: braces; see clair_kg.store.diagnostics)
+MAX_QUERY_DEPTH = 500
+
 
 class QueryIsolation(Enum):
     """How a query past the time limit is stopped (see ``Settings.query_isolation``)."""
@@ -42,6 +47,11 @@ class Settings:
         default=10.0,
         metadata={"help": "Seconds a SPARQL query may run; past it the query is stopped and the client gets 503."},
     )
+    search_timeout: float = field(
+        default=2.0,
+        metadata={"help": "Seconds one /search request or one /reconcile batch (or suggest request) may take; "
+                          "past it the search is stopped and the client gets 503."},
+    )
     max_rows: int = field(
         default=10_000,
         metadata={"help": "Most rows (or triples) a query result may hold; larger results are cut to this many."},
@@ -53,6 +63,12 @@ class Settings:
     max_query_length: int = field(
         default=100_000,
         metadata={"help": "Longest query string or URL accepted, in characters; longer ones get 414."},
+    )
+    max_query_depth: int = field(
+        default=MAX_QUERY_DEPTH,
+        metadata={"help": "Deepest nesting a SPARQL query may have (brackets inside brackets; each UNION, OPTIONAL, "
+                          "FILTER or operator chained in one group counts one level); deeper queries get 400 "
+                          "before anything evaluates them."},
     )
     query_workers: int = field(
         default=2,
@@ -77,8 +93,9 @@ class Settings:
         metadata={"help": "Query results kept in memory per process, keyed by query, dataset and format."},
     )
     yasgui_url: str = field(
-        default="https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4/build/",
-        metadata={"help": "Where the query page loads the optional Yasgui editor from; empty turns it off."},
+        default="/static/vendor/yasgui/",
+        metadata={"help": "Where the query page loads the optional Yasgui editor from (default: the copy served "
+                          "with the package); empty turns it off."},
     )
     store_path: Path | None = field(
         default=None,

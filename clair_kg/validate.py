@@ -3,7 +3,10 @@
 Shapes catch what a single entity gets wrong; a check query states a rule over the whole graph
 (for example "every ``owl:sameAs`` to Wikidata is a verified QID") and fails the build for every row
 it returns. The result is a :class:`ValidationReport` a maintainer can act on: each finding names
-the entity, the property, the message and the file(s) where the entity is written.
+the entity, the property, the message, and the file and line to edit — the offending statement, or
+for a missing statement the line where the entity's block begins in the file that gives its type.
+A problem that a shape and a check query both catch is one finding, and a shape is named by its
+``sh:name`` or IRI (a property shape by its node shape and path), never by a blank-node id.
 """
 
 from __future__ import annotations
@@ -19,19 +22,20 @@ __all__ = [
 ]
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, SH, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, SH, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from .errors import SourceError
+from .namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
 from .project import Project
 from .queryfile import read_query_file
-from .sources import SourceFile, SourceSet, load_sources
+from .sources import Location, SourceFile, SourceSet, StatementIndex, load_sources
 
 CHECK = Namespace("https://w3id.org/clair-kg/checks#")
 
@@ -42,9 +46,16 @@ class Finding:
     path: str | None
     message: str
     severity: str  # "Violation", "Warning" or "Info"
-    source_shape: str  # the shape IRI, or the check query's file name
-    file: str | None  # the file(s) stating the focus node, comma-separated
+    source_shape: str  # the shape (sh:name or IRI), or the check query's file name; "; "-joined when both
+    file: str | None  # the file to edit (relative to the project root)
     value: str | None = None
+    line: int | None = None  # the line in ``file``
+
+    @property
+    def where(self) -> str:
+        if self.file is None:
+            return "(no source file)"
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
 
 
 @dataclass(frozen=True)
@@ -65,22 +76,73 @@ def _short(node: Node | None) -> str | None:
     return str(node)
 
 
-def _shacl_findings(results: Graph, subject_files: dict[str, tuple[str, ...]]) -> list[Finding]:
+#: the property a check query is about when its rows do not name one (so its finding and the
+#: shape's finding for the same missing statement are recognised as one problem)
+_CHECK_PROPERTY = {
+    "entity-without-english-label.rq": RDFS_LABEL,
+    "entity-without-type.rq": RDF_TYPE,
+}
+
+
+def _compact(iri: str) -> str:
+    for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(namespace) and iri != namespace:
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
+
+
+def shape_name(shapes: Graph, shape: Node | None) -> str:
+    """A shape as a person can find it: its sh:name, its IRI, or (a blank node) the named shape
+    it belongs to and the path it constrains, e.g. ``…/shapes#EntityShape, property rdfs:label``."""
+    if shape is None:
+        return ""
+    name = shapes.value(shape, SH.name)
+    if name is not None:
+        return str(name)
+    if not isinstance(shape, BNode):
+        return str(shape)
+    path = shapes.value(shape, SH.path)
+    node: Node = shape
+    for _ in range(32):  # climb sh:property / sh:or / sh:qualifiedValueShape … up to a named shape
+        parents = sorted(shapes.subjects(None, node), key=str)
+        if not parents:
+            break
+        node = parents[0]
+        if not isinstance(node, BNode):
+            break
+    owner = str(shapes.value(node, SH.name) or node) if not isinstance(node, BNode) else "a shape"
+    return f"{owner}, property {_compact(str(path))}" if isinstance(path, URIRef) else owner
+
+
+def _located(index: StatementIndex, focus: str, path: str | None, value: str | None) -> Location | None:
+    """The offending statement, or for a missing one where the entity's block begins."""
+    if path is not None and value is not None:
+        found = index.statement(focus, path, value)
+        if found is not None:
+            return found
+    return index.block(focus)
+
+
+def _shacl_findings(results: Graph, shapes: Graph, index: StatementIndex) -> list[Finding]:
     findings: list[Finding] = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         focus = results.value(result, SH.focusNode)
         severity = results.value(result, SH.resultSeverity)
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
         focus_str = str(focus) if focus is not None else ""
+        path = _short(results.value(result, SH.resultPath))
+        value = _short(results.value(result, SH.value))
+        where = _located(index, focus_str, path, value)
         findings.append(
             Finding(
                 focus_node=focus_str,
-                path=_short(results.value(result, SH.resultPath)),
+                path=path,
                 message="; ".join(messages) or "constraint violated (the shape gives no sh:message)",
                 severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
-                source_shape=str(results.value(result, SH.sourceShape) or ""),
-                file=", ".join(subject_files.get(focus_str, ())) or None,
-                value=_short(results.value(result, SH.value)),
+                source_shape=shape_name(shapes, results.value(result, SH.sourceShape)),
+                file=where.file if where else None,
+                value=value,
+                line=where.line if where else None,
             )
         )
     return findings
@@ -113,15 +175,20 @@ def _check_findings(sources: SourceSet, checks_dir: Path) -> tuple[list[Finding]
                 if "message" in variables and row["message"]
                 else query.summary or path.stem
             )
+            prop = _term_value(row["property"]) if "property" in variables and row["property"] else None
+            prop = prop or _CHECK_PROPERTY.get(path.name)
+            value = _term_value(row["value"]) if "value" in variables and row["value"] else None
+            where = _located(sources.statements, entity, prop, value)
             findings.append(
                 Finding(
                     focus_node=entity,
-                    path=_term_value(row["property"]) if "property" in variables and row["property"] else None,
+                    path=prop,
                     message=message,
                     severity="Violation",
                     source_shape=f"queries/checks/{path.name}",
-                    file=", ".join(sources.subject_files.get(entity, ())) or None,
-                    value=_term_value(row["value"]) if "value" in variables and row["value"] else None,
+                    file=where.file if where else None,
+                    value=value,
+                    line=where.line if where else None,
                 )
             )
     return findings, len(files)
@@ -144,10 +211,10 @@ def validate_sources(sources: SourceSet) -> ValidationReport:
         advanced=True,
         allow_warnings=True,
     )
-    findings = _shacl_findings(results, sources.subject_files)
+    findings = _shacl_findings(results, shapes, sources.statements)
     check_findings, checks_run = _check_findings(sources, project.checks_dir)
-    findings.extend(check_findings)
-    findings.sort(key=lambda f: (f.file or "", f.focus_node, f.path or "", f.message))
+    findings = _one_per_problem(findings + check_findings)
+    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.focus_node, f.path or "", f.message))
     has_violation = any(f.severity == "Violation" for f in findings)
     return ValidationReport(
         conforms=bool(conforms) and not has_violation,
@@ -155,6 +222,35 @@ def validate_sources(sources: SourceSet) -> ValidationReport:
         triples=len(data),
         checks_run=checks_run,
     )
+
+
+def _problem(finding: Finding) -> tuple[str, str | None, str | None]:
+    # A node-level finding whose value is the node itself (sh:pattern on the IRI) is about the node.
+    value = None if finding.path is None and finding.value == finding.focus_node else finding.value
+    return finding.focus_node, finding.path, value
+
+
+def _rank(finding: Finding) -> int:
+    """Which of several findings about one problem speaks for it: a check about the identity of a
+    value ("not in the verified list") first, then a shape, then other checks."""
+    if finding.source_shape.startswith("queries/checks/unverified-"):
+        return 0
+    return 2 if finding.source_shape.startswith("queries/checks/") else 1
+
+
+def _one_per_problem(findings: list[Finding]) -> list[Finding]:
+    """Merge findings about the same statement (entity, property, value): one per problem, naming
+    every shape and check that caught it."""
+    groups: dict[tuple[str, str | None, str | None, str], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((*_problem(finding), finding.severity), []).append(finding)
+    merged: list[Finding] = []
+    for group in groups.values():
+        group.sort(key=lambda f: (_rank(f), f.source_shape, f.message))
+        first = group[0]
+        sources = list(dict.fromkeys(f.source_shape for f in group))
+        merged.append(replace(first, source_shape="; ".join(sources)))
+    return merged
 
 
 def validate_files(data_files: list[Path], *, project_root: Path) -> ValidationReport:
@@ -185,10 +281,9 @@ class _SchemaOnly(Project):
 def report_to_text(report: ValidationReport) -> str:
     lines = []
     for f in report.findings:
-        where = f.file or "(no source file)"
         prop = f" {f.path}" if f.path else ""
         value = f" (value: {f.value})" if f.value else ""
-        lines.append(f"{where}: {f.severity}: <{f.focus_node}>{prop}: {f.message}{value}")
+        lines.append(f"{f.where}: {f.severity}: <{f.focus_node}>{prop}: {f.message}{value} [{f.source_shape}]")
     verdict = "conforms" if report.conforms else f"does NOT conform: {len(report.violations)} violation(s)"
     lines.append(f"{report.triples} triples, {report.checks_run} check queries: {verdict}")
     return "\n".join(lines) + "\n"
@@ -221,11 +316,16 @@ def report_to_turtle(report: ValidationReport) -> str:
             g.add((r, SH.resultPath, URIRef(f.path)))
         g.add((r, SH.resultMessage, Literal(f.message)))
         g.add((r, SH.resultSeverity, SH[f.severity]))
-        if f.source_shape.startswith("http"):
-            g.add((r, SH.sourceShape, URIRef(f.source_shape)))
-        else:
-            g.add((r, CHECK.checkQuery, Literal(f.source_shape)))
+        for source in f.source_shape.split("; "):
+            if source.startswith("http") and " " not in source:
+                g.add((r, SH.sourceShape, URIRef(source)))
+            elif source.startswith("queries/checks/"):
+                g.add((r, CHECK.checkQuery, Literal(source)))
+            else:
+                g.add((r, CHECK.shapeName, Literal(source)))
         if f.file:
             g.add((r, CHECK.sourceFile, Literal(f.file)))
+        if f.line is not None:
+            g.add((r, CHECK.sourceLine, Literal(f.line)))
     return g.serialize(format="turtle")
 

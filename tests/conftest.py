@@ -103,6 +103,14 @@ def runtime(settings: Settings, embedded_store: EmbeddedStore, distribution: Dis
     return build_runtime(settings, embedded_store, distribution)
 
 
+@pytest.fixture(autouse=True)
+def _no_language_cookie_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The shared client keeps cookies; a reader's language choice in one test must not reach the next."""
+    yield
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").cookies.clear()
+
+
 def app_for(settings: Settings, store: Store, distribution: Distribution) -> FrontDoor:
     """The app ``clair-kg serve`` would build for ``store`` with these settings."""
     return create_app(build_runtime(settings, store, distribution))

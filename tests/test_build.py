@@ -96,7 +96,7 @@ def test_void_and_dcat_description(built: tuple[Path, Path], kg_select) -> None:
     assert (ds, URIRef(VOID + "sparqlEndpoint"), URIRef(BASE + "sparql")) in g
     assert (ds, URIRef(VOID + "dataDump"), URIRef(BASE + "downloads/clair-kg.nt")) in g
     assert len(list(g.objects(ds, URIRef(dcat + "distribution")))) == 12
-    assert (URIRef(BASE + "graph/wikipedia"), None, None) in g, "each source is a subset"
+    assert (URIRef(BASE + "graph/wikipedia-article"), None, None) in g, "each source is a subset"
     wikidata_links = kg_select(
         'SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?o WHERE { ?s <http://www.w3.org/2002/07/owl#sameAs> ?o '
         'FILTER(STRSTARTS(STR(?o), "http://www.wikidata.org/entity/")) } }'

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,7 +69,7 @@ def test_text_and_turtle_reports(tmp_project: Path) -> None:
     )
     text = run_cli("--project", str(tmp_project), "validate")
     assert text.returncode == 1
-    assert "data/test/office.ttl: Violation: <https://w3id.org/clair-kg/id/office/nowhere>" in text.stdout
+    assert "data/test/office.ttl:5: Violation: <https://w3id.org/clair-kg/id/office/nowhere>" in text.stdout
     turtle = run_cli("--project", str(tmp_project), "validate", "--format", "turtle")
     assert turtle.returncode == 1
     import rdflib
@@ -97,3 +99,133 @@ def test_query_turtle_for_construct(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert len(rdflib.Graph().parse(data=capsys.readouterr().out, format="turtle")) == 3
     assert main(["query", q, "--format", "csv"]) == 2
+
+
+# --- issue 9, item 7: a publication gate people can trust ---------------------------------------
+# Each kind of error is planted in a temporary copy of the real project; `clair-kg validate` runs
+# inside the copy with no --project (it must find the copy as git finds a repository), and the test
+# asserts the exact finding: file, line, wording, shape, and that it is reported once.
+
+LONDON = "https://w3id.org/clair-kg/id/office/london"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+
+
+@pytest.fixture()
+def project_copy(tmp_path: Path, project_root: Path) -> Path:
+    copy = tmp_path / "clone"
+    for folder in ("ontology", "data", "queries"):
+        shutil.copytree(project_root / folder, copy / folder)
+    return copy
+
+
+def _line_of(path: Path, text: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
+def validate_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CLAIR_KG_PROJECT"}
+    return subprocess.run([sys.executable, "-m", "clair_kg.cli", "validate", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _findings(folder: Path) -> list[dict[str, object]]:
+    done = validate_in(folder, "--format", "json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    return list(json.loads(done.stdout)["findings"])
+
+
+def test_missing_label_is_one_finding_at_the_block_in_the_typing_file(project_copy: Path) -> None:
+    offices = project_copy / "data" / "wikipedia-article" / "offices.ttl"
+    block = _line_of(offices, "<office/london> a clair:OverseasOffice")
+    text = offices.read_text(encoding="utf-8")
+    offices.write_text(text.replace('    rdfs:label "CLAIR London Office"@en ;\n', ""), encoding="utf-8")
+    assert _findings(project_copy) == [{
+        "focus_node": LONDON,
+        "path": RDFS_LABEL,
+        "message": 'Give the entity exactly one English label: rdfs:label "..."@en.',
+        "severity": "Violation",
+        "source_shape": "https://w3id.org/clair-kg/shapes#EntityShape, property rdfs:label; "
+                        "queries/checks/entity-without-english-label.rq",
+        "file": "data/wikipedia-article/offices.ttl",
+        "value": None,
+        "line": block,
+    }]
+
+
+def test_unverified_qid_is_not_in_the_verified_list_once(project_copy: Path) -> None:
+    identity = project_copy / "data" / "reference" / "identity.ttl"
+    note = '<office/london> skos:note "Wikidata item not yet confirmed"@en .'
+    # Q999999999 is deliberately not in the verified list: the planted error.
+    identity.write_text(identity.read_text(encoding="utf-8").replace(
+        note, note[:-2] + " ;\n    owl:sameAs <http://www.wikidata.org/entity/Q999999999> ."), encoding="utf-8")
+    findings = _findings(project_copy)
+    assert len(findings) == 1, findings
+    (finding,) = findings
+    assert finding["file"] == "data/reference/identity.ttl"
+    assert finding["line"] == _line_of(identity, "Q999999999")
+    assert finding["path"] == OWL_SAME_AS and finding["value"] == "http://www.wikidata.org/entity/Q999999999"
+    assert str(finding["message"]).startswith("This Wikidata link is not in the verified list")
+    assert "verified Wikidata link" not in str(finding["message"])
+
+
+def test_a_listed_qid_with_the_note_is_told_apart_truthfully(project_copy: Path) -> None:
+    identity = project_copy / "data" / "reference" / "identity.ttl"
+    mic = "<org/mic> owl:sameAs <http://www.wikidata.org/entity/Q1322293> ."
+    identity.write_text(identity.read_text(encoding="utf-8").replace(
+        mic, mic[:-2] + ' ;\n    skos:note "Wikidata item not yet confirmed"@en .'), encoding="utf-8")
+    (finding,) = _findings(project_copy)
+    assert finding["source_shape"] == "queries/checks/wikidata-status-missing.rq"
+    assert str(finding["message"]).startswith("The entity has a Wikidata link and also says")
+    assert finding["file"] == "data/reference/identity.ttl"
+    assert finding["line"] == _line_of(identity, "<org/mic> owl:sameAs")
+
+
+def test_a_bad_literal_names_its_own_line(project_copy: Path) -> None:
+    offices = project_copy / "data" / "clair-offices-en" / "offices.ttl"
+    offices.write_text(offices.read_text(encoding="utf-8") + '\n<office/london> skos:altLabel "Unknown"@en .\n',
+                       encoding="utf-8")
+    (finding,) = _findings(project_copy)
+    assert (finding["file"], finding["line"]) == ("data/clair-offices-en/offices.ttl", _line_of(offices, '"Unknown"'))
+    assert finding["source_shape"] == "queries/checks/forbidden-literals.rq"
+    assert finding["value"] == "Unknown"
+
+
+def test_text_report_names_file_and_line(project_copy: Path) -> None:
+    offices = project_copy / "data" / "clair-offices-en" / "offices.ttl"
+    offices.write_text(offices.read_text(encoding="utf-8") + '\n<office/london> skos:altLabel "Unknown"@en .\n',
+                       encoding="utf-8")
+    done = validate_in(project_copy)
+    assert done.returncode == 1
+    where = f"data/clair-offices-en/offices.ttl:{_line_of(offices, 'Unknown')}"
+    assert done.stdout.startswith(f"{where}: Violation: <{LONDON}>")
+
+
+def test_no_finding_names_a_blank_node(project_copy: Path) -> None:
+    # An office with nothing but a type: many property shapes fire at once.
+    (project_copy / "data" / "test").mkdir()
+    (project_copy / "data" / "test" / "office.ttl").write_text(
+        PREFIXES + "\n<https://w3id.org/clair-kg/id/office/nowhere> a clair:OverseasOffice .\n")
+    findings = _findings(project_copy)
+    assert findings
+    for finding in findings:
+        shape = str(finding["source_shape"])
+        assert "_:" not in shape and not re.search(r"\bn[0-9a-f]{20,}", shape), shape
+        assert finding["line"] is not None and finding["file"] is not None
+    problems = [(f["focus_node"], f["path"], f["value"]) for f in findings]
+    assert len(problems) == len(set(problems)), "one finding per problem"
+
+
+def test_validate_finds_the_project_it_runs_in(project_copy: Path) -> None:
+    """Like git: the folder it runs in or the nearest parent with ontology/ and data/."""
+    offices = project_copy / "data" / "clair-offices-en" / "offices.ttl"
+    offices.write_text(offices.read_text(encoding="utf-8") + '\n<office/london> skos:altLabel "Unknown"@en .\n',
+                       encoding="utf-8")
+    deep = project_copy / "data" / "clair-offices-en"
+    done = validate_in(deep, "--format", "json")
+    assert done.returncode == 1, done.stderr  # the copy's planted error, not the installed checkout
+    assert json.loads(done.stdout)["findings"][0]["file"] == "data/clair-offices-en/offices.ttl"
+    outside = project_copy.parent / "elsewhere"
+    outside.mkdir()
+    assert validate_in(outside).returncode == 0  # no project here or above: the installed project

@@ -26,6 +26,7 @@ Select = Callable[[str], list[dict[str, str]]]
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/clair-kg/id/"
+GRAPH = "https://w3id.org/clair-kg/graph/"
 CLAIR_NS = "https://w3id.org/clair-kg/ontology#"
 ONTOLOGY = URIRef("https://w3id.org/clair-kg/ontology")
 ENTITY_PATH = re.compile(r"^[a-z]+/[a-z0-9]+(-[a-z0-9]+)*$")
@@ -59,6 +60,7 @@ UNVERIFIED = [
 
 PREFIXES = """
 PREFIX clair:  <https://w3id.org/clair-kg/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX owl:    <http://www.w3.org/2002/07/owl#>
 PREFIX prov:   <http://www.w3.org/ns/prov#>
 PREFIX rdfs:   <http://www.w3.org/2000/01/rdf-schema#>
@@ -109,23 +111,73 @@ def test_every_entity_has_one_english_label(kg_select: Select) -> None:
 
 
 def test_every_entity_is_stated_in_a_described_source_graph(kg_select: Select) -> None:
+    # described = a cited document with its page address, or a curators' graph with its creator
     rows = kg_select(PREFIXES + f"""
         SELECT DISTINCT ?e WHERE {{
           {ENTITIES}
-          FILTER NOT EXISTS {{ GRAPH ?g {{ ?e a ?type }} ?g prov:wasDerivedFrom ?source }}
+          FILTER NOT EXISTS {{
+            GRAPH ?g {{ ?e a ?type . ?g a clair:SourceGraph .
+                        {{ ?g prov:wasDerivedFrom ?source }} UNION {{ ?g dcterms:creator ?who }} }}
+          }}
         }}""")
     assert rows == []
 
 
+#: the curators' own graphs: no page address, no reading date, a creator instead
+CURATED = {"curation", "reference"}
+
+
 def test_every_source_folder_describes_its_graph(kg_select: Select) -> None:
     folders = sorted(p.name for p in (ROOT / "data").iterdir() if p.is_dir())
-    assert folders == ["clair-website", "jetprogramme", "reference", "wikipedia"]
+    assert set(folders) >= CURATED | {"wikipedia-article"}
     for folder in folders:
         assert (ROOT / "data" / folder / "source.ttl").is_file()
         graph = f"https://w3id.org/clair-kg/graph/{folder}"
         rows = kg_select(PREFIXES + f"""
-            SELECT ?src WHERE {{ GRAPH <{graph}> {{ <{graph}> a clair:SourceGraph ; prov:wasDerivedFrom ?src }} }}""")
-        assert rows, f"{graph} does not say what it was derived from"
+            SELECT ?page ?date ?creator WHERE {{ GRAPH <{graph}> {{ <{graph}> a clair:SourceGraph .
+              OPTIONAL {{ <{graph}> prov:wasDerivedFrom ?page ; dcterms:source ?page ; clair:retrieved ?date }}
+              OPTIONAL {{ <{graph}> dcterms:creator ?creator }} }} }}""")
+        assert len(rows) == 1, f"{graph} is not described in its own graph as one document"
+        if folder in CURATED:
+            assert rows[0].keys() == {"creator"}, f"{graph} is the curators' own: no page, no date"
+        else:
+            assert {"page", "date"} <= rows[0].keys() and "creator" not in rows[0], f"{graph}: page and date"
+
+
+def test_each_cited_page_is_one_graph_with_the_date_it_was_read(kg_select: Select) -> None:
+    """docs/CITATIONS.md: every page read on 2026-11-29, the article copy received on 2026-11-27."""
+    rows = kg_select(PREFIXES + """
+        SELECT ?g ?page ?date ?revision WHERE { GRAPH ?g { ?g a clair:SourceGraph ; prov:wasDerivedFrom ?page ;
+          clair:retrieved ?date OPTIONAL { ?g clair:revision ?revision } } }""")
+    pages = [r["page"] for r in rows]
+    assert len(pages) == len(set(pages)), "one graph per document"
+    citations = (ROOT / "docs" / "CITATIONS.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"\| (https://[^ ]+) \|", citations))
+    article = "https://en.wikipedia.org/wiki/Council_of_Local_Authorities_for_International_Relations"
+    assert set(pages) == cited | {article}
+    for r in rows:
+        expected = "2026-11-27" if r["page"] == article else "2026-11-29"
+        assert r["date"] == expected, r
+        assert ("revision" in r) == (r["page"] == article), "only the article records its (unknown) revision"
+
+
+def test_curators_notes_are_not_in_a_source_graph(kg_select: Select) -> None:
+    """Judgements such as 'weak claim' or 'no official page found' are the curators', not a source's."""
+    rows = kg_select(PREFIXES + f"""
+        SELECT DISTINCT ?g ?note WHERE {{ GRAPH ?g {{ ?s skos:note ?note }}
+          FILTER (REGEX(STR(?note), "weak claim|no official page|no second source|both a 会長", "i"))
+          FILTER (?g != <{GRAPH}curation>) }}""")
+    assert rows == []
+    weak = kg_select(PREFIXES + f"""SELECT DISTINCT ?s WHERE {{ GRAPH <{GRAPH}curation> {{ ?s skos:note ?n }}
+        FILTER (CONTAINS(STR(?n), "Weak claim")) }}""")
+    assert {r["s"].removeprefix(ID) for r in weak} >= {"post/clair-chairman", "site/clair-headquarters"}
+
+
+def test_the_article_claims_no_branch_count(kg_select: Select) -> None:
+    """'in each prefecture' is at least 47, not a count: only the 47 branch entities state it."""
+    rows = kg_select(PREFIXES + f"""
+        SELECT ?c WHERE {{ GRAPH <{GRAPH}wikipedia-article> {{ ?x clair:branchCount ?c }} }}""")
+    assert rows == []
 
 
 # --- identity links -------------------------------------------------------------------------------
@@ -232,7 +284,7 @@ def load_generator() -> ModuleType:
 def test_generated_prefecture_and_branch_files_are_in_sync(tmp_path: Path) -> None:
     generator = load_generator()
     written = generator.generate(ROOT, tmp_path)
-    assert len(written) == 2
+    assert len(written) == 3
     for path in written:
         rel = path.relative_to(tmp_path)
         assert (ROOT / rel).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
@@ -264,6 +316,7 @@ EXPECTED_ROWS = {
     "unverified-geonames-link": {"place/singapore"},
     "unverified-wikidata-link": {"org/clair", "org/mic"},
     "wikidata-status-missing": {"org/example", "org/mic"},
+    "source-without-address-or-date": {"source/no-date", "source/no-address"},
 }
 
 

@@ -17,9 +17,13 @@ Ask = Callable[[str], bool]
 
 ID = "https://w3id.org/clair-kg/id/"
 GRAPH = "https://w3id.org/clair-kg/graph/"
-WIKIPEDIA = GRAPH + "wikipedia"
-CLAIR_SITE = GRAPH + "clair-website"
-JETPROGRAMME = GRAPH + "jetprogramme"
+WIKIPEDIA = GRAPH + "wikipedia-article"  # the article copy: one graph per cited document
+CLAIR_ABOUT = GRAPH + "clair-about-en"
+CLAIR_SINGAPORE = GRAPH + "clair-sg-about"
+TOP_MESSAGE = GRAPH + "clair-top-message-ja"
+JET_ABOUT = GRAPH + "jet-about-en"
+JLGC_NEW_YORK = GRAPH + "jlgc-ny-about-ja"
+JLGC_LONDON = GRAPH + "jlgc-london-about-en"
 ARTICLE = "https://en.wikipedia.org/wiki/Council_of_Local_Authorities_for_International_Relations"
 
 PREFIXES = f"""
@@ -59,7 +63,7 @@ def test_F01_name_and_abbreviation(kg_select: Select) -> None:
     assert "CLAIR" in values(rows, "alt")
 
 
-def test_F02_formed_in_1988_with_month_from_clair_website(kg_select: Select) -> None:
+def test_F02_formed_in_1988_with_month_from_clair_pages(kg_select: Select) -> None:
     rows = kg_select(q(f"""
         SELECT ?g ?date (DATATYPE(?date) AS ?type) WHERE {{
           GRAPH ?g {{ {CLAIR} schema:foundingDate ?date }}
@@ -67,8 +71,10 @@ def test_F02_formed_in_1988_with_month_from_clair_website(kg_select: Select) -> 
     found = {(r["g"], r["date"], r["type"]) for r in rows}
     xsd = "http://www.w3.org/2001/XMLSchema#"
     assert (WIKIPEDIA, "1988", xsd + "gYear") in found
-    assert (CLAIR_SITE, "1988-07", xsd + "gYearMonth") in found
-    assert len(found) == 2
+    # July 1988 is on two pages (CITATIONS.md C01, C02): the statement is in both graphs.
+    assert (CLAIR_ABOUT, "1988-07", xsd + "gYearMonth") in found
+    assert (CLAIR_SINGAPORE, "1988-07", xsd + "gYearMonth") in found
+    assert len(found) == 3
 
 
 def test_F03_purpose_supporting_local_internationalisation(kg_select: Select) -> None:
@@ -180,10 +186,14 @@ def test_F11_a_branch_office_in_each_of_47_prefectures(kg_select: Select) -> Non
     assert len(values(rows, "prefecture")) == 47
     assert values(rows, "iso") == {f"JP-{n:02d}" for n in range(1, 48)}
     assert {r["branch"].rsplit("/", 1)[1] for r in rows} == {r["prefecture"].rsplit("/", 1)[1] for r in rows}
-    # Both branch counts are kept, each attributed: 47 (one per prefecture) and 67 (CLAIR's website).
+    # The article says "in each prefecture" (at least 47): its claim is the 47 branch entities, in its
+    # graph, not a count. The only count is CLAIR's own 67 (its top message).
+    in_article = kg_select(q(f"""
+        SELECT ?branch WHERE {{ GRAPH <{WIKIPEDIA}> {{ ?branch a clair:BranchOffice ; org:unitOf {CLAIR} }} }}"""))
+    assert len(in_article) == 47
     counts = kg_select(q(f"""
         SELECT ?g ?n WHERE {{ GRAPH ?g {{ {CLAIR} clair:branchCount ?c }} ?c schema:value ?n }}"""))
-    assert {(r["g"], r["n"]) for r in counts} == {(WIKIPEDIA, "47"), (CLAIR_SITE, "67")}
+    assert {(r["g"], r["n"]) for r in counts} == {(TOP_MESSAGE, "67")}
 
 
 def test_F12_network_of_overseas_offices_in_major_cities(kg_select: Select) -> None:
@@ -249,7 +259,7 @@ def test_F15_one_of_the_largest_exchange_programmes_public_diplomacy(kg_select: 
 
 
 def test_F16_jet_start_and_participants(kg_select: Select) -> None:
-    start = kg_select(q(f"SELECT ?y (DATATYPE(?y) AS ?t) WHERE {{ {JET} schema:startDate ?y }}"))
+    start = kg_select(q(f"SELECT DISTINCT ?y (DATATYPE(?y) AS ?t) WHERE {{ {JET} schema:startDate ?y }}"))
     assert start == [{"y": "1987", "t": "http://www.w3.org/2001/XMLSchema#gYear"}]
     rows = kg_select(q(f"""
         SELECT ?g ?min ?exact WHERE {{
@@ -258,7 +268,8 @@ def test_F16_jet_start_and_participants(kg_select: Select) -> None:
           OPTIONAL {{ ?c schema:value ?exact }}
         }}"""))
     # "More than 65,000" is a lower bound, never an exact count; the other source's figure coexists.
-    assert {(r["g"], r["min"]) for r in rows} == {(WIKIPEDIA, "65000"), (JETPROGRAMME, "79000")}
+    # CLAIR's top message counts more than 77,000 alumni (former participants): a lower bound too.
+    assert {(r["g"], r["min"]) for r in rows} == {(WIKIPEDIA, "65000"), (JET_ABOUT, "79000"), (TOP_MESSAGE, "77000")}
     assert not any("exact" in r for r in rows)
 
 
@@ -336,8 +347,8 @@ def test_F20_participates_in_uclg(kg_select: Select) -> None:
     assert found["org/uclg"]["status"].endswith("#current")
     assert "end" not in found["org/uclg"]
     assert found["org/uclg"]["g"] == WIKIPEDIA
-    # CLAIR's website adds the membership of UCLG ASPAC, a section of UCLG.
-    assert found["org/uclg-aspac"]["g"] == CLAIR_SITE
+    # CLAIR Singapore's seminar report adds the membership of UCLG ASPAC, a section of UCLG.
+    assert found["org/uclg-aspac"]["g"] == GRAPH + "clair-sg-uclg-aspac-2016"
     assert found["org/uclg-aspac"]["status"].endswith("#current")
     section = kg_select(q(f"SELECT ?p WHERE {{ <{ID}org/uclg-aspac> org:subOrganizationOf ?p }}"))
     assert section == [{"p": ID + "org/uclg"}]
@@ -370,16 +381,18 @@ def test_F23_japan_local_government_centre_in_new_york_london_sydney(kg_select: 
     rows = kg_select(q(
         "SELECT ?office ?name ?g WHERE { ?office a clair:OverseasOffice . GRAPH ?g { ?office clair:localName ?name } }"
     ))
-    article = {r["office"].rsplit("/", 1)[1]: r["name"] for r in rows if r["g"].endswith("/graph/wikipedia")}
+    article = {r["office"].rsplit("/", 1)[1]: r["name"] for r in rows if r["g"] == WIKIPEDIA}
     # The article's words, on exactly the three offices it names.
     assert article == {
         "new-york": "Japan Local Government Centre",
         "london": "Japan Local Government Centre",
         "sydney": "Japan Local Government Centre",
     }
-    # New York's own US spelling, attributed to CLAIR's websites, beside the article's.
-    own = {(r["office"].rsplit("/", 1)[1], r["name"]) for r in rows if r["g"].endswith("/graph/clair-website")}
-    assert own == {("new-york", "Japan Local Government Center")}
+    # New York's own US spelling, attributed to its own page, beside the article's; London's page
+    # supports the article's name, so that statement is in both graphs.
+    own = {(r["office"].rsplit("/", 1)[1], r["name"], r["g"]) for r in rows if r["g"] != WIKIPEDIA}
+    assert own == {("new-york", "Japan Local Government Center", JLGC_NEW_YORK),
+                   ("london", "Japan Local Government Centre", JLGC_LONDON)}
 
 
 def test_X01_no_image_size_anywhere(kg_ask: Ask) -> None:

@@ -464,7 +464,8 @@ def test_reconcile_post_oversized(hostile: TestClient, settings: Settings) -> No
 # ---------------------------------------------------------------------------------------------
 
 ROUTES = [
-    "/", "/doc/office/london", "/doc/office/nope", "/id/office/london", "/graph/wikipedia", "/ontology", "/shapes",
+    "/", "/doc/office/london", "/doc/office/nope", "/id/office/london", "/graph/wikipedia-article", "/ontology",
+    "/shapes",
     "/.well-known/void", "/downloads/", "/downloads/clair-kg.ttl", "/context.jsonld", "/queries",
     "/queries/overseas-offices", "/search?q=CLAIR", "/search", "/reconcile", "/reconcile/suggest/entity?prefix=lo",
     "/reconcile/preview?id=office/london",

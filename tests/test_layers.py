@@ -27,6 +27,7 @@ WEB_FRAMEWORK = ("fastapi", "starlette", "uvicorn", "jinja2")
 # module prefix -> what it must not import, directly (ast) or through anything it imports (sys.modules)
 RULES: dict[str, tuple[str, ...]] = {
     "clair_kg.errors": ("clair_kg.", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.namespaces": ("clair_kg.", *HEAVY, *WEB_FRAMEWORK, "pyoxigraph"),
     "clair_kg.formats": ("clair_kg.store", "clair_kg.sparql", *SERVING, *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.project": ("clair_kg.sources", "clair_kg.store", *SERVING, "clair_kg.cli", *HEAVY),
     "clair_kg.settings": ("clair_kg.sources", "clair_kg.store", *SERVING, "clair_kg.cli", *HEAVY),
@@ -41,7 +42,8 @@ RULES: dict[str, tuple[str, ...]] = {
     "clair_kg.sparql": (*BUILD_SIDE, *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.search": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.reconcile": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
-    "clair_kg.describe": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.entity_graph": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.terms": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.named_queries": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.runtime": (*BUILD_SIDE, "clair_kg.web", "clair_kg.server", "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.web": (*BUILD_SIDE, "clair_kg.server", "clair_kg.cli", *HEAVY),

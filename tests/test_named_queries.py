@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pyoxigraph
 import pytest
 from fastapi.testclient import TestClient
 
@@ -58,15 +59,20 @@ def test_branch_offices(embedded_store: EmbeddedStore, project: Project) -> None
 
 def test_jet_partners(embedded_store: EmbeddedStore, project: Project) -> None:
     rows = run(embedded_store, project, "jet-partners", programme="programme/jet")
-    roles = {r["partner"].removeprefix(ID): r["roleLabel"] for r in rows}
+    roles = {(r["partner"].removeprefix(ID), r["roleLabel"]) for r in rows}
     assert roles == {
-        "org/clair": "managed by", "org/mic": "cooperating partner", "org/mofa": "cooperating partner",
-        "org/mext": "cooperating partner", "org/japanese-local-authorities": "cooperating partner",
+        ("org/clair", "managed by"), ("org/mic", "cooperating partner"), ("org/mofa", "cooperating partner"),
+        ("org/mext", "cooperating partner"), ("org/japanese-local-authorities", "cooperating partner"),
+        # the article says CLAIR manages JET; the JET, MIC and MOFA pages name it among the collaborators
+        ("org/clair", "cooperating partner"),
     }
-    assert rows[0]["partner"] == ID + "org/clair"  # the managing organisation first
+    assert rows[0]["partner"] == ID + "org/clair" and rows[0]["roleLabel"] == "managed by"  # manager first
+    by_role = {(r["partner"].removeprefix(ID), r["roleLabel"]): r["sources"] for r in rows}
+    assert by_role[("org/clair", "managed by")].split() == ["https://w3id.org/clair-kg/graph/wikipedia-article"]
+    assert "graph/jet-about-en" in by_role[("org/clair", "cooperating partner")]
     mofa = next(r for r in rows if r["partner"].endswith("org/mofa"))
     assert mofa["nameJa"] == "外務省"
-    assert "graph/wikipedia" in mofa["sources"] and "graph/jetprogramme" in mofa["sources"]
+    assert "graph/wikipedia-article" in mofa["sources"] and "graph/jet-about-en" in mofa["sources"]
 
 
 def test_jet_positions(embedded_store: EmbeddedStore, project: Project) -> None:
@@ -82,7 +88,7 @@ def test_networks_current_and_former(embedded_store: EmbeddedStore, project: Pro
     assert rows["org/uclg"]["statusLabel"] == "current"
     assert rows["programme/intercultural-cities"]["statusLabel"] == "current"
     assert rows["org/uclg-aspac"]["statusLabel"] == "current"
-    assert rows["org/uclg-aspac"]["graph"].endswith("graph/clair-website")
+    assert rows["org/uclg-aspac"]["graph"].endswith("graph/clair-sg-uclg-aspac-2016")
     assert rows["org/anmc21"]["statusLabel"] == "former"
     assert "end" not in rows["org/anmc21"]  # ended, but no source gives the date
 
@@ -93,23 +99,81 @@ def test_leadership(embedded_store: EmbeddedStore, project: Project) -> None:
     assert "ambiguous" in row["note"]
 
 
+ARTICLE = "https://en.wikipedia.org/wiki/Council_of_Local_Authorities_for_International_Relations"
+
+
 def test_entity_sources(embedded_store: EmbeddedStore, project: Project) -> None:
     rows = run(embedded_store, project, "entity-sources", entity="org/clair")
-    founding = {r["value"]: r["graph"].rsplit("/", 1)[-1]
+    founding = {(r["value"], r["page"], r["retrieved"])
                 for r in rows if r["property"] == "https://schema.org/foundingDate"}
-    assert founding == {"1988": "wikipedia", "1988-07": "clair-website"}
-    label_ja = [r for r in rows if r["value"] == "一般財団法人自治体国際化協会"]
-    assert label_ja and all(r["graph"].endswith("graph/reference") for r in label_ja)
-    assert any("wikipedia.org" in r.get("documents", "") for r in rows)
+    # July 1988 is on two pages, so the statement is listed once per page, each with its date.
+    assert founding == {
+        ("1988", ARTICLE, "2026-11-27"),
+        ("1988-07", "https://www.clair.or.jp/e/clair/index.html", "2026-11-29"),
+        ("1988-07", "https://clair.org.sg/about", "2026-11-29"),
+    }
+    article = [r for r in rows if r.get("page") == ARTICLE]
+    assert article and all(r["revision"] == "not recorded" for r in article)
+    assert all(r["title"] == "Council of Local Authorities for International Relations" for r in article)
+    label_ja = {r["graph"].rsplit("/", 1)[-1]: r for r in rows if r["value"] == "一般財団法人自治体国際化協会"}
+    assert {"jlgc-ny-about-ja", "mic-jet-ja"} <= set(label_ja)
+    assert label_ja["jlgc-ny-about-ja"]["page"] == "https://jlgc.org/ja/about"
+
+
+def test_entity_sources_without_a_page_show_the_creator(embedded_store: EmbeddedStore, project: Project) -> None:
+    rows = run(embedded_store, project, "entity-sources", entity="post/clair-chairman")
+    notes = [r for r in rows if r["graph"].endswith("graph/curation")]
+    assert notes and all(r["creator"] == "clair-kg curators" and "page" not in r and "retrieved" not in r
+                         for r in notes)
+    # every row from a cited document has its address and the date it was read
+    assert all("page" in r and "retrieved" in r for r in rows if "creator" not in r)
 
 
 def test_conflicting_claims(embedded_store: EmbeddedStore, project: Project) -> None:
     rows = run(embedded_store, project, "conflicting-claims")
-    found = {(r["property"].rsplit("/", 1)[-1].rsplit("#", 1)[-1], frozenset((r["value1"], r["value2"])))
+    found = {(r["property"].rsplit("/", 1)[-1].rsplit("#", 1)[-1], frozenset((r["value1"], r["value2"])), r["kind"])
              for r in rows}
-    assert ("foundingDate", frozenset({"1988", "1988-07"})) in found
-    assert ("branchCount", frozenset({"47", "67"})) in found
-    assert ("participantCount", frozenset({"more than 65000", "more than 79000"})) in found
+    assert ("foundingDate", frozenset({"1988", "1988-07"}), "refinement") in found
+    running_total = ("participantCount", frozenset({"more than 65000", "more than 79000"}),
+                     "figures of different dates")
+    assert running_total in found
+    # The article says "in each prefecture" (at least 47), not 47: no branch-count conflict is made up.
+    assert not any(p == "branchCount" for p, _, _ in found)
+    assert {r["kind"] for r in rows} <= {"refinement", "figures of different dates"}
+    assert all(r["page1"].startswith("https://") and r["retrieved2"] for r in rows)
+
+
+CLAIMS_FIXTURE = """
+@prefix clair: <https://w3id.org/clair-kg/ontology#> .
+@prefix schema: <https://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix org: <https://w3id.org/clair-kg/id/org/> .
+@prefix claim: <https://w3id.org/clair-kg/id/claim/> .
+GRAPH <https://w3id.org/clair-kg/graph/a> {
+  org:x schema:foundingDate "1988"^^xsd:gYear ; clair:branchCount claim:a1 , claim:a2 .
+  claim:a1 schema:minValue 47 .
+}
+GRAPH <https://w3id.org/clair-kg/graph/b> {
+  org:x schema:foundingDate "1990"^^xsd:gYear ; clair:branchCount claim:b1 .
+  claim:b1 schema:value 67 .
+}
+GRAPH <https://w3id.org/clair-kg/graph/c> {
+  org:x clair:branchCount claim:c1 .
+  claim:c1 schema:value 20 .
+}
+"""
+
+
+def test_conflicting_claims_tells_a_contradiction_from_a_refinement(project: Project) -> None:
+    store = EmbeddedStore()
+    store.load_nquads(pyoxigraph.serialize(pyoxigraph.parse(CLAIMS_FIXTURE, format=pyoxigraph.RdfFormat.TRIG),
+                                           format=pyoxigraph.RdfFormat.N_QUADS) or b"")
+    rows = run(store, project, "conflicting-claims")
+    kinds = {(r["graph1"][-1], r["value1"], r["graph2"][-1], r["value2"]): r["kind"] for r in rows}
+    assert kinds[("a", "1988", "b", "1990")] == "contradiction"  # different years
+    assert kinds[("a", "more than 47", "b", "67")] == "refinement"  # an exact figure within the bound
+    assert kinds[("a", "more than 47", "c", "20")] == "contradiction"  # below the bound
+    assert kinds[("b", "67", "c", "20")] == "contradiction"  # two exact counts
 
 
 def test_wikidata_links_and_missing(embedded_store: EmbeddedStore, project: Project) -> None:

@@ -99,7 +99,7 @@ def test_union_default_graph_and_graph_per_source(client: TestClient) -> None:
     assert len(union) == 7
     per_graph = _rows(client.get("/sparql", params={
         "query": PREFIXES + "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?o a clair:OverseasOffice } }"}))
-    assert {r["g"]["value"] for r in per_graph} >= {"https://w3id.org/clair-kg/graph/wikipedia"}
+    assert {r["g"]["value"] for r in per_graph} >= {"https://w3id.org/clair-kg/graph/wikipedia-article"}
 
 
 def test_protocol_dataset_unknown_graph_is_empty(client: TestClient) -> None:
@@ -107,8 +107,8 @@ def test_protocol_dataset_unknown_graph_is_empty(client: TestClient) -> None:
     assert response.status_code == 200 and _rows(response) == []
     named = client.get("/sparql", params={
         "query": "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
-        "named-graph-uri": "https://w3id.org/clair-kg/graph/wikipedia"})
-    assert {r["g"]["value"] for r in _rows(named)} == {"https://w3id.org/clair-kg/graph/wikipedia"}
+        "named-graph-uri": "https://w3id.org/clair-kg/graph/wikipedia-article"})
+    assert {r["g"]["value"] for r in _rows(named)} == {"https://w3id.org/clair-kg/graph/wikipedia-article"}
 
 
 def test_relative_iris_resolve_against_the_dataset_base(client: TestClient) -> None:
@@ -141,7 +141,7 @@ def test_service_description_names_the_url_asked(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/turtle")
     graph = Graph().parse(data=response.text, format="turtle")
     assert (None, SD.endpoint, URIRef("http://testserver/sparql/")) in graph
-    assert (None, SD.name, URIRef("https://w3id.org/clair-kg/graph/wikipedia")) in graph
+    assert (None, SD.name, URIRef("https://w3id.org/clair-kg/graph/wikipedia-article")) in graph
     as_jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
     assert as_jsonld.headers["content-type"] == "application/ld+json"
     assert (None, SD.endpoint, URIRef("http://testserver/sparql")) in Graph().parse(
@@ -209,3 +209,16 @@ def test_service_allowlist() -> None:
     check_services(facts, ("http://a/",))
     with pytest.raises(ForbiddenOperation):
         check_services(facts, ("http://b/",))
+
+
+def test_every_example_query_runs_and_finds_something(client: TestClient) -> None:
+    """The one list of examples (query page and landing page): each runs here and has an answer."""
+    from clair_kg.web.examples import EXAMPLES
+
+    assert any(e.on_landing for e in EXAMPLES)
+    for example in EXAMPLES:
+        r = client.get("/sparql", params={"query": example.query}, headers={"Accept": "application/n-triples, "
+                       "application/sparql-results+json;q=0.9"})
+        assert r.status_code == 200, (example.title, r.text)
+        assert r.text.count("\n") > 1 if r.headers["content-type"].startswith("application/n-triples") \
+            else r.json()["results"]["bindings"], example.title

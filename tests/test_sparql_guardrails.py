@@ -237,7 +237,7 @@ def test_updates_in_any_form_are_refused_as_read_only(server: LiveServer, body: 
 def test_malformed_query_is_400_with_line_and_column(server: LiveServer) -> None:
     response = httpx.get(server.sparql, params={"query": "SELECT * WHERE {\n  ?s ?p \n}"})
     assert response.status_code == 400
-    assert re.search(r"error at 3:\d+", response.json()["error"])
+    assert re.search(r"at line 3, column 1: expected a triple.s object", response.json()["error"])  # issue 9 wording
 
 
 @pytest.mark.parametrize("request_kwargs", [

@@ -128,7 +128,7 @@ def test_len_counts_the_quads(store: Store, release: Release) -> None:
 def test_graphs_are_the_source_graphs(store: Store, release: Release) -> None:
     graphs = store.graphs()
     assert list(graphs) == sorted(release.info.graphs)
-    assert GRAPH + "wikipedia" in graphs
+    assert GRAPH + "wikipedia-article" in graphs
 
 
 # --- select / ask / construct with bindings ---------------------------------------------------------
@@ -298,22 +298,23 @@ def test_default_graph_is_the_set_merge_of_the_source_graphs(store: Store, relea
 
 
 def test_dataset_default_graphs(store: Store) -> None:
-    one = _count(store, COUNT_DEFAULT, DatasetSpec(default_graphs=(GRAPH + "wikipedia",)))
-    two = _count(store, COUNT_DEFAULT, DatasetSpec(default_graphs=(GRAPH + "wikipedia", GRAPH + "reference")))
+    one = _count(store, COUNT_DEFAULT, DatasetSpec(default_graphs=(GRAPH + "wikipedia-article",)))
+    two = _count(store, COUNT_DEFAULT, DatasetSpec(default_graphs=(GRAPH + "wikipedia-article", GRAPH + "reference")))
     everything = _count(store, COUNT_DEFAULT, DatasetSpec())
     assert 0 < one < two <= everything
     # default-graph-uri alone: no named graphs (SPARQL 1.1 Query 13.2, like FROM without FROM NAMED)
-    assert _count(store, COUNT_NAMED, DatasetSpec(default_graphs=(GRAPH + "wikipedia",))) == 0
+    assert _count(store, COUNT_NAMED, DatasetSpec(default_graphs=(GRAPH + "wikipedia-article",))) == 0
 
 
 def test_dataset_named_graphs(store: Store) -> None:
-    spec = DatasetSpec(named_graphs=(GRAPH + "wikipedia",))
+    spec = DatasetSpec(named_graphs=(GRAPH + "wikipedia-article",))
     body = store.execute("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
                          media_type="application/sparql-results+json", dataset=spec).body
-    assert _parsed_rows(body, "application/sparql-results+json") == _rows([{"g": NamedNode(GRAPH + "wikipedia")}])
+    expected = _rows([{"g": NamedNode(GRAPH + "wikipedia-article")}])
+    assert _parsed_rows(body, "application/sparql-results+json") == expected
     # named-graph-uri alone: the default graph is empty (like FROM NAMED without FROM)
     assert _count(store, COUNT_DEFAULT, spec) == 0
-    full = DatasetSpec(default_graphs=(GRAPH + "reference",), named_graphs=(GRAPH + "wikipedia",))
+    full = DatasetSpec(default_graphs=(GRAPH + "reference",), named_graphs=(GRAPH + "wikipedia-article",))
     reference = DatasetSpec(default_graphs=(GRAPH + "reference",))
     assert _count(store, COUNT_DEFAULT, full) == _count(store, COUNT_DEFAULT, reference)
     assert _count(store, COUNT_NAMED, full) == _count(store, COUNT_NAMED, spec) > 0
@@ -415,7 +416,7 @@ def test_same_size_and_graphs(both: tuple[Store, Store]) -> None:
 def test_from_clause_selects_its_graph_not_the_merge(store: Store) -> None:
     """A query's own FROM wins over the merged default graph (on a remote store too, now that it serves
     its real default graph rather than oxigraph's union, which ignored FROM)."""
-    graph = "https://w3id.org/clair-kg/graph/jetprogramme"
+    graph = "https://w3id.org/clair-kg/graph/jet-about-en"
     count_from = f"SELECT (COUNT(*) AS ?n) FROM <{graph}> WHERE {{ ?s ?p ?o }}"
     count_graph = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
     count_all = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"

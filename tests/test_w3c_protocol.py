@@ -219,4 +219,4 @@ def test_service_description(name: str, path: str, server: LiveServer) -> None:
         assert (graph.value(dataset, SD.defaultGraph), RDF.type, SD.Graph) in graph
         names = {str(graph.value(n, SD.name)) for n in graph.objects(dataset, SD.namedGraph)}
         assert "http://kasei.us/2009/09/sparql/data/data1.rdf" in names
-        assert "https://w3id.org/clair-kg/graph/wikipedia" in names
+        assert "https://w3id.org/clair-kg/graph/wikipedia-article" in names

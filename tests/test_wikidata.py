@@ -21,6 +21,8 @@ from clair_kg.project import ENTITY_PATH_PATTERN, Project
 from clair_kg.search import LabelIndex
 from clair_kg.store import EmbeddedStore
 from clair_kg.wikidata import (
+    CATALOGUE_KINDS,
+    MIXNMATCH_COLUMNS,
     USER_AGENT,
     WikidataUnavailable,
     catalogue_entries,
@@ -51,17 +53,18 @@ def wikidata_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 # --- catalogue, proposal, counts -----------------------------------------------------------------
 
-def test_mixnmatch_catalogue(index: LabelIndex) -> None:
-    text = mixnmatch_tsv(catalogue_entries(index, base_iri=BASE))
+def test_mixnmatch_catalogue(embedded_store: EmbeddedStore, index: LabelIndex) -> None:
+    text = mixnmatch_tsv(catalogue_entries(index, embedded_store, base_iri=BASE))
     rows = list(csv.DictReader(io.StringIO(text), delimiter="\t"))
-    assert list(rows[0]) == ["id", "name", "description", "type", "url"]
+    assert list(rows[0]) == list(MIXNMATCH_COLUMNS)
     by_id = {r["id"]: r for r in rows}
     assert by_id["office/london"]["name"] == "CLAIR London Office"
     assert by_id["office/london"]["url"] == BASE + "id/office/london"
-    assert by_id["person/mitsuru-yasuda"]["type"] == "Q5"
-    assert by_id["place/london"]["type"] == ""  # not guessed
+    assert by_id["office/london"]["Aja"] == "自治体国際化協会ロンドン事務所"
+    assert by_id["org/mofa"]["q"] == "Q222241" and by_id["org/mofa"]["type"] == "Q43229"
+    assert "place/london" not in by_id and "person/mitsuru-yasuda" not in by_id  # only referred to
+    assert {r["id"].split("/", 1)[0] for r in rows} == set(CATALOGUE_KINDS)
     assert all(ENTITY_PATH_PATTERN.match(r["id"]) for r in rows)
-    assert len(rows) == len(index.entities())
 
 
 def test_mixnmatch_cli_filters_by_kind(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,22 +75,27 @@ def test_mixnmatch_cli_filters_by_kind(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_property_proposal(embedded_store: EmbeddedStore, index: LabelIndex) -> None:
     proposal = property_proposal(embedded_store, index, base_iri=BASE)
+    catalogue = catalogue_entries(index, embedded_store, base_iri=BASE)
     assert proposal.formatter_url == "https://w3id.org/clair-kg/id/$1"
     assert proposal.formatter_uri_for_rdf == "https://w3id.org/clair-kg/id/$1"
-    assert proposal.format_regex == ENTITY_PATH_PATTERN.pattern.strip("^$")
     assert proposal.datatype == "external-id"
-    assert proposal.entity_count == len(index.entities())
+    assert proposal.entity_count == len(catalogue)
     assert dict(proposal.counts_by_kind)["office"] == 7 and dict(proposal.counts_by_kind)["branch"] == 47
-    assert proposal.examples and all(ENTITY_PATH_PATTERN.match(e[0]) for e in proposal.examples)
-    assert proposal.examples[0][0].startswith("org/") and proposal.examples[0][2]  # a linked organisation
+    # every example names an existing item and our identifier for it
+    assert proposal.examples
+    assert all(q.startswith("Q") and ENTITY_PATH_PATTERN.match(i) for i, _, q in proposal.examples)
+    assert ("org/mofa", "Ministry of Foreign Affairs", "Q222241") in proposal.examples
     wikitext = proposal.to_wikitext()
-    assert wikitext.startswith("{{Property proposal") and "|formatter URL = https://w3id.org/clair-kg/id/$1" in wikitext
+    assert wikitext.startswith("=== CLAIR knowledge graph ID ===\n{{Property proposal")
+    assert "|formatter URL = https://w3id.org/clair-kg/id/$1" in wikitext
+    assert "no item confirmed" not in wikitext and "Motivation" in wikitext
 
 
 def test_property_proposal_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["wikidata", "property-proposal", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["formatter_url"] == "https://w3id.org/clair-kg/id/$1" and doc["entity_count"] > 100
+    assert doc["formatter_url"] == "https://w3id.org/clair-kg/id/$1" and doc["entity_count"] == 70
+    assert all(example["qid"] for example in doc["examples"])
 
 
 def test_link_count(embedded_store: EmbeddedStore, project: Project) -> None:

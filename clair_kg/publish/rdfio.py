@@ -27,34 +27,18 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
 from ..canonical import canonical_blank_nodes
+from ..namespaces import PREFIXES as NAMESPACE_PREFIXES
+from ..namespaces import RDF_TYPE, XSD_STRING
 
-#: Prefixes used in every Turtle/TriG/RDF-XML output and in the JSON-LD @context. Append only:
-#: the context is published and consumers rely on its keys.
-PREFIXES: dict[str, str] = {
-    "clair": "https://w3id.org/clair-kg/ontology#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "spdx": "http://spdx.org/rdf/terms#",
-    "time": "http://www.w3.org/2006/time#",
-    "vann": "http://purl.org/vocab/vann/",
-    "void": "http://rdfs.org/ns/void#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
+#: Prefixes used in every Turtle/TriG/RDF-XML output and in the JSON-LD @context: the project's one
+#: table (clair_kg/namespaces.py). Append only there: the context is published and consumers rely on its keys.
+PREFIXES: Mapping[str, str] = NAMESPACE_PREFIXES
 
 #: Short keys of the JSON-LD context for the most used properties.
 TERM_ALIASES: dict[str, str] = {
@@ -69,9 +53,6 @@ TERM_ALIASES: dict[str, str] = {
 }
 _ALIAS_OF = {iri: key for key, iri in TERM_ALIASES.items()}
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -204,10 +185,13 @@ def to_jsonld(
 ) -> bytes:
     """Compact JSON-LD: ``{"@context": …, "@graph": [nodes]}``; quads become one node per graph.
 
-    ``context_ref`` is the URL of the published context, or the context object to embed (a dump
-    is self-contained). Statements must already be sorted.
+    The context is always inline, so any JSON-LD processor reads the document with no network
+    (issue 9: a remote ``@context`` had to be fetched from an address that did not resolve).
+    ``context_ref`` may be a context object to embed instead of the published one; a string (the
+    URL the same context is published at, ``/context.jsonld``) is accepted for the callers that
+    pass one and does not change the document. Statements must already be sorted.
     """
-    context: Any = context_ref if context_ref is not None else jsonld_context()["@context"]
+    context: Any = context_ref if isinstance(context_ref, dict) else jsonld_context()["@context"]
     if isinstance(context, dict) and "@context" in context:
         context = context["@context"]
     graph: list[dict[str, Any]]

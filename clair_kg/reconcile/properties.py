@@ -8,13 +8,13 @@ predicate IRI also works as a property id (``?s <iri> ?v``), bound the same way.
 
 from __future__ import annotations
 
-__all__ = ["CATALOGUE", "PropertyDef", "fetch_values", "resolve_property"]
+__all__ = ["CATALOGUE", "PropertyDef", "fetch_values", "find_subjects", "resolve_property"]
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from ..errors import InvalidParameter
 from ..store import Store, Term
@@ -117,3 +117,41 @@ def fetch_values(store: Store, prop: PropertyDef, subjects: Sequence[str]) -> di
     for values in out.values():
         values.sort(key=str)
     return dict(out)
+
+
+def find_subjects(store: Store, prop: PropertyDef, values: Sequence[str], texts: Sequence[str], *,
+                  limit: int) -> list[str]:
+    """Subjects (at most ``limit``) whose ``prop`` value is one of the IRIs ``values`` or a literal
+    equal to one of ``texts`` ignoring case: the reverse lookup of a query that gives no name.
+
+    The IRIs are a ``VALUES`` block (an index lookup each); the texts are compared with ``LCASE``
+    over the values of that one property, passed as serialized ``Literal`` terms.
+    """
+    if not prop.pattern or not (values or texts):
+        return []
+    predicate = f"VALUES ?p {{ {NamedNode(prop.id)} }}\n" if prop.pattern == "?s ?p ?v ." else ""
+    found: dict[str, None] = {}
+    queries = []
+    if values:
+        nodes = " ".join(str(NamedNode(v)) for v in dict.fromkeys(values) if _is_iri(v))
+        if nodes:
+            queries.append(f"VALUES ?v {{ {nodes} }}\n  {predicate}{prop.pattern}")
+    if texts:
+        wanted = " ".join(str(Literal(t.lower())) for t in dict.fromkeys(texts))
+        queries.append(f"{predicate}{prop.pattern}\n  FILTER(isLITERAL(?v))\n"
+                       f"  BIND(LCASE(STR(?v)) AS ?text) VALUES ?text {{ {wanted} }}")
+    for body in queries:
+        query = f"{_PREFIXES}SELECT DISTINCT ?s WHERE {{\n  {body}\n}} LIMIT {int(limit)}"
+        for row in store.select(query):
+            s = row.get("s")
+            if isinstance(s, NamedNode):
+                found.setdefault(s.value)
+    return list(found)[:limit]
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        NamedNode(text)
+    except ValueError:
+        return False
+    return True

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 __all__ = ["DEFAULT_TYPES", "ReconcileService"]
 
+import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +20,10 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from .. import __version__
+from ..errors import QueryTimeout
 from ..search import Entity, LabelIndex, SearchHit, normalise
 from ..store import Store, Term
-from .properties import CATALOGUE, WIKIDATA_ENTITY, PropertyDef, fetch_values, resolve_property
+from .properties import CATALOGUE, WIKIDATA_ENTITY, PropertyDef, fetch_values, find_subjects, resolve_property
 from .requests import ExtendQuery, PropertyValue, ReconQuery
 
 _CLAIR = "https://w3id.org/clair-kg/ontology#"
@@ -39,6 +42,10 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 #: a unique hit must be this far (in score points of 100) ahead of the next candidate to be a match
 MATCH_MARGIN = 10.0
+#: most entities a query without a name considers: those whose property values match, found by a
+#: reverse lookup (never every entity of the graph)
+PROPERTY_CANDIDATES = 1000
+_QID = re.compile(r"^Q[1-9][0-9]*$")
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,14 @@ class _Candidate:
 class ReconcileService:
     """Reconciliation against ``store``, with names from ``index`` (both built for one release)."""
 
-    def __init__(self, store: Store, index: LabelIndex, *, base_iri: str) -> None:
+    def __init__(self, store: Store, index: LabelIndex, *, base_iri: str, timeout: float | None = None) -> None:
         self.store = store
         self.index = index
         self.base_iri = base_iri
+        #: seconds one request (a whole batch) may take; None: no limit. The deadline is kept on the
+        #: instance: make one service per request, as ``web/reconcile_api.py`` does.
+        self.timeout = timeout
+        self._deadline: float | None = None
 
     # --- manifest -------------------------------------------------------------------------------
 
@@ -109,7 +120,35 @@ class ReconcileService:
     # --- reconciliation -------------------------------------------------------------------------
 
     def reconcile(self, batch: dict[str, ReconQuery]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """Candidates for each query of ``batch``.
+
+        :raises QueryTimeout: the batch took longer than the service's ``timeout``.
+        """
+        self._start()
         return {key: {"result": self._reconcile_one(query)} for key, query in batch.items()}
+
+    def _start(self) -> None:
+        self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
+
+    def _remaining(self) -> float | None:
+        """Seconds left of this request's budget (for the next search), or None without a limit.
+
+        :raises QueryTimeout: none is left.
+        """
+        if self._deadline is None:
+            return None
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise QueryTimeout(f"reconciliation ran past its time limit of {self.timeout:g} s and was stopped: "
+                               "send fewer queries per batch, or longer, more specific names")
+        return left
+
+    def _search(self, text: str, *, types: Sequence[str] = (), limit: int) -> list[SearchHit]:
+        try:
+            return self.index.search(text, types=types, limit=limit, timeout=self._remaining())
+        except QueryTimeout:
+            self._remaining()  # the whole request's budget is spent: say so
+            raise
 
     def _type_ok(self, entity: Entity, types: Sequence[str], strict: str) -> bool:
         if not types or strict == "should":
@@ -119,16 +158,25 @@ class ReconcileService:
 
     def _reconcile_one(self, query: ReconQuery) -> list[dict[str, Any]]:
         limit = min(MAX_LIMIT, query.limit or DEFAULT_LIMIT)
+        # Name candidates beyond the first few never outrank them: the index returns only those.
+        # Without properties (or a "should" type to reorder by) the name alone ranks, so the first
+        # ``limit`` names are the answer.
+        size = max(limit * 5, 50) if query.properties or (query.types and query.type_strict == "should") else limit
         if query.query and query.query.strip():
-            hits: list[SearchHit] = self.index.search(query.query, limit=len(self.index))
+            # The index filters by type itself ("any" of the types); "all" filters its answer again,
+            # from a larger pool; "should" only reorders, so it searches every type.
+            index_types = () if query.type_strict == "should" else query.types
+            wanted = size * 4 if query.type_strict == "all" and len(query.types) > 1 else size
+            hits: list[SearchHit] = self._search(query.query, types=index_types, limit=wanted)
             pool = [(h.entity, h.label, h.score, h.match == "exact") for h in hits]
         else:
-            pool = [(e, e.name(), 0.0, False) for e in self.index.entities()]
+            # Without a name, the entities whose property values match are the candidates and the
+            # properties decide.
+            pool = [(e, e.name(), 0.0, False) for e in self._property_candidates(query.properties)]
         pool = [p for p in pool if self._type_ok(p[0], query.types, query.type_strict)]
         if query.query and query.query.strip():
-            # Name candidates beyond the first few never outrank them; without a name, every
-            # entity of the type is a candidate and the properties decide.
-            pool = pool[: max(limit * 5, 50)]
+            pool = pool[:size]
+        self._remaining()
         scores = self._property_scores(query.properties, [p[0] for p in pool])
         candidates = [
             _Candidate(entity, name, score, exact, scores.get(entity.iri, ()))
@@ -141,6 +189,36 @@ class ReconcileService:
         candidates.sort(key=lambda c: -c.score)
         candidates = candidates[:limit]
         return [self._candidate_json(c, i == 0 and self._is_match(candidates)) for i, c in enumerate(candidates)]
+
+    def _property_candidates(self, properties: Sequence[tuple[str, Sequence[PropertyValue]]]) -> list[Entity]:
+        """Entities with a value of one of ``properties`` that may match, in index (id) order."""
+        iris: dict[str, None] = {}
+        for pid, wanted in properties:
+            self._remaining()
+            prop = resolve_property(pid, param="queries")
+            values: set[str] = set()
+            texts: set[str] = set()
+            for value in wanted:
+                if value.id is not None:
+                    values.add(self._value_iri(value.id))
+                texts.add(value.text)
+                if value.text.startswith(("http://", "https://")) or _QID.match(value.text):
+                    values.add(self._value_iri(value.text))  # a text that is an IRI or a QID
+                # a text names an entity value by one of its labels (a city called "Sydney")
+                values.update(e.iri for e in self.index.with_label(value.text))
+            for iri in find_subjects(self.store, prop, sorted(values), sorted(texts), limit=PROPERTY_CANDIDATES):
+                iris.setdefault(iri)
+        entities = [e for e in (self.index.get(iri) for iri in iris) if e is not None]
+        entities.sort(key=lambda e: e.id)
+        return entities
+
+    def _value_iri(self, value_id: str) -> str:
+        """An IRI for a value given by id: an entity id, a QID, or an IRI as it is."""
+        if value_id.startswith(("http://", "https://")):
+            return value_id
+        if _QID.match(value_id):
+            return WIKIDATA_ENTITY + value_id
+        return f"{self.base_iri}id/{value_id}"
 
     @staticmethod
     def _is_match(candidates: Sequence[_Candidate]) -> bool:
@@ -211,7 +289,8 @@ class ReconcileService:
 
     def suggest_entities(self, prefix: str, *, cursor: int = 0, limit: int = DEFAULT_LIMIT,
                          types: Sequence[str] = ()) -> dict[str, Any]:
-        hits = self.index.search(prefix, types=types, limit=cursor + limit)[cursor:]
+        self._start()
+        hits = self._search(prefix, types=types, limit=cursor + limit)[cursor:]
         result = []
         for hit in hits:
             item: dict[str, Any] = {"id": hit.entity.id, "name": hit.label,
@@ -224,7 +303,7 @@ class ReconcileService:
 
     def suggest_types(self, prefix: str, *, cursor: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
         wanted = normalise(prefix)
-        used = sorted({t for e in self.index.entities() for t in e.types})
+        used = self.index.types_used()
         scored = []
         for iri in used:
             names = [normalise(n) for n in (self.index.class_label(iri), self.index.class_label(iri, "ja"),
@@ -251,7 +330,7 @@ class ReconcileService:
     def propose_properties(self, type_id: str | None, *, limit: int | None = None) -> dict[str, Any]:
         kinds: set[str] = set()
         if type_id:
-            kinds = {e.kind for e in self.index.entities() if self.index.matches_type(e, type_id)}
+            kinds = self.index.kinds_of_type(type_id)
         props = [p for p in CATALOGUE if not p.kinds or not type_id or kinds & set(p.kinds)]
         if limit:
             props = props[:limit]

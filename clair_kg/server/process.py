@@ -132,7 +132,7 @@ def build_server(handover: Handover, *, retirer: Retirer | None = None) -> uvico
     settings = handover.settings
     store = open_store(settings, handover.graph.read_bytes())
     runtime = build_runtime(settings, store, handover.distribution, release=handover.release,
-                            worker_graph=handover.graph, on_overrun=retirer)
+                            worker_graph=handover.graph, label_index=handover.labels, on_overrun=retirer)
     server = uvicorn.Server(uvicorn_config(create_app(runtime), settings))
     if retirer is not None:
         retirer.server, retirer.runtime = server, runtime

@@ -98,6 +98,7 @@ class _Channel(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._buffer = bytearray()
         self._waiter: asyncio.Future[bytes] | None = None
         self._lost: Exception | None = None
@@ -105,6 +106,7 @@ class _Channel(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport, so no isinstance check here
         self.transport = cast(asyncio.Transport, transport)
+        self._loop = asyncio.get_running_loop()
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -128,16 +130,33 @@ class _Channel(asyncio.Protocol):
         self._waiter = None
         waiter.set_result(payload)
 
-    async def call(self, payload: bytes | None) -> bytes:
-        """Send ``payload`` (if any) as one frame and return the next frame received."""
+    async def call(self, payload: bytes | None, deadline: float | None = None) -> bytes:
+        """Send ``payload`` (if any) as one frame and return the next frame received.
+
+        :raises TimeoutError: no frame came by ``deadline`` (a ``loop.time()``). One timer handle
+            does it: ``asyncio.timeout`` costs several times as much per call (a context object, the
+            current task, reschedule and uncancel bookkeeping), on every query.
+        """
         if self._lost is not None:
             raise self._lost
-        assert self.transport is not None
-        self._waiter = asyncio.get_running_loop().create_future()
+        assert self.transport is not None and self._loop is not None
+        waiter: asyncio.Future[bytes] = self._loop.create_future()
+        self._waiter = waiter
         if payload is not None:
             self.transport.write(frame(payload))
         self._deliver()
-        return await self._waiter
+        if deadline is None:
+            return await waiter
+        timer = self._loop.call_at(deadline, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+
+
+def _expire(waiter: asyncio.Future[bytes]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 class _Worker:
@@ -145,8 +164,8 @@ class _Worker:
         self.proc = proc
         self.channel = channel
 
-    async def call(self, payload: bytes) -> bytes:
-        return await self.channel.call(payload)
+    async def call(self, payload: bytes, deadline: float | None = None) -> bytes:
+        return await self.channel.call(payload, deadline)
 
     def kill(self) -> None:
         if self.channel.transport is not None:
@@ -227,17 +246,19 @@ class WorkerPool:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        # asyncio.timeout rather than wait_for: it bounds the await in place, without a task per call.
+        if not self._idle.empty():  # the common case: no wait, so no timeout to set up
+            worker = self._idle.get_nowait()
+        else:
+            # asyncio.timeout rather than wait_for: it bounds the await in place, without a task per call.
+            try:
+                async with asyncio.timeout(self.timeout):
+                    worker = await self._idle.get()
+            except TimeoutError:
+                raise QueryTimeout(
+                    f"every query worker stayed busy for the {self.timeout:g} s query time limit; try again later"
+                ) from None
         try:
-            async with asyncio.timeout(self.timeout):
-                worker = await self._idle.get()
-        except TimeoutError:
-            raise QueryTimeout(
-                f"every query worker stayed busy for the {self.timeout:g} s query time limit; try again later"
-            ) from None
-        try:
-            async with asyncio.timeout_at(max(loop.time() + 0.05, deadline)):
-                payload = await worker.call(encode_job(job))
+            payload = await worker.call(encode_job(job), max(loop.time() + 0.05, deadline))
         except TimeoutError:
             self.stopped += 1
             self._replace(worker)

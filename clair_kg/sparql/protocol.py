@@ -13,6 +13,8 @@ from __future__ import annotations
 
 __all__ = ["QueryRequest", "parse_query_request", "split_media_type"]
 
+import binascii
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
@@ -54,15 +56,33 @@ def _utf8(raw: bytes, what: str) -> str:
         raise BadRequest(f"{what} is not valid UTF-8 (byte {exc.start})") from exc
 
 
+#: what only the slow path reads exactly as unquote_to_bytes does: a ``%`` not followed by two hex
+#: digits (kept as is), and line breaks (quoted-printable reads those its own way)
+_NOT_PLAIN = re.compile(rb"%(?![0-9A-Fa-f]{2})|[\r\n]")
+
+
+def _unquote_plus(raw: bytes) -> bytes:
+    """``unquote_to_bytes(raw.replace(b"+", b" "))``, at C speed for well-formed input.
+
+    ``unquote_to_bytes`` is a Python loop over the ``%`` escapes (a SPARQL query has dozens, ~15 µs
+    a query); quoted-printable decoding is the same ``=XX`` hex decoding in C, so the ``=`` of the
+    text are escaped first, ``%`` becomes ``=`` and ``+`` a space (``=20``). Input the two would
+    read differently (a stray ``%``, a line break) takes the slow path.
+    """
+    if _NOT_PLAIN.search(raw) is not None:
+        return unquote_to_bytes(raw.replace(b"+", b" "))
+    return binascii.a2b_qp(raw.replace(b"=", b"=3D").replace(b"%", b"=").replace(b"+", b"=20"))
+
+
 def _params(raw: bytes, where: str) -> list[tuple[str, str]]:
     """``a=1&b=%E5%A4%96`` as decoded pairs; every name and value must be UTF-8 once unescaped."""
     pairs: list[tuple[str, str]] = []
     for part in raw.split(b"&"):
         if not part:
             continue
-        name, _, value = part.replace(b"+", b" ").partition(b"=")
-        key = _utf8(unquote_to_bytes(name), f"a {where} parameter name")
-        pairs.append((key, _utf8(unquote_to_bytes(value), f"the {where} parameter {key!r}")))
+        name, _, value = part.partition(b"=")
+        key = _utf8(_unquote_plus(name), f"a {where} parameter name")
+        pairs.append((key, _utf8(_unquote_plus(value), f"the {where} parameter {key!r}")))
     return pairs
 
 

@@ -19,6 +19,7 @@ from ..settings import QueryIsolation, Settings
 from ..store import EmbeddedStore, Store
 from ..store.analysis import QueryFacts, analyse, check_services
 from ..store.base import DatasetSpec
+from ..store.diagnostics import check_depth
 from ..store.evaluation import READ_ONLY
 from .executor import Executor, StoreRunner, ThreadRunner, WorkerPool, graph_source_for
 from .wire import Job, Reply
@@ -114,6 +115,7 @@ class SparqlService:
 
         :raises ForbiddenOperation: an update, or SERVICE outside the allowlist.
         """
+        check_depth(query, self.settings.max_query_depth)  # before any worker sees it: deep nesting kills one
         facts = analyse(query)
         if facts.is_update:
             raise ForbiddenOperation(READ_ONLY)

@@ -37,14 +37,31 @@ def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
         os._exit(1)
 
 
-def _read_exact(sock: socket.socket, size: int) -> bytes | None:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            return None
-        chunks += chunk
-    return bytes(chunks)
+class _Frames:
+    """The jobs arriving on ``sock``, one frame at a time, read with as few ``recv`` calls as can be.
+
+    A job is one small frame, so one ``recv`` of up to 64 KiB usually holds all of it: one system
+    call per job instead of one for the length and another for the payload.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buffer = bytearray()
+
+    def next(self) -> bytes | None:
+        """The next frame's payload, or None once the socket is closed."""
+        buffer = self._buffer
+        while True:
+            if len(buffer) >= HEADER.size:
+                end = HEADER.size + HEADER.unpack_from(buffer)[0]
+                if len(buffer) >= end:
+                    payload = bytes(buffer[HEADER.size:end])
+                    del buffer[:end]
+                    return payload
+            chunk = self.sock.recv(65_536)
+            if not chunk:
+                return None
+            buffer += chunk
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,11 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.bulk_load(path=args.nquads, format=pyoxigraph.RdfFormat.N_QUADS)
             merged_default_graph(store)  # as every store's loading does
     sock.sendall(frame(b"ready"))
+    frames = _Frames(sock)
     while True:
-        head = _read_exact(sock, HEADER.size)
-        if head is None:
-            return 0
-        payload = _read_exact(sock, HEADER.unpack(head)[0])
+        payload = frames.next()
         if payload is None:
             return 0
         try:

@@ -43,6 +43,7 @@ from ..formats import GRAPH_FORMATS, RESULT_FORMATS
 from .analysis import analyse, mask_opaque
 from .base import DatasetSpec, QueryForm, Term
 from .bindings import _group_end, _values_block, _where_brace, bind_in_text
+from .diagnostics import explain_rejected
 from .evaluation import READ_ONLY
 
 #: the graph a Virtuoso store holds the set-merge of the source graphs in (its default graph for us)
@@ -101,7 +102,7 @@ class Dialect:
         if response.status_code == 400:
             if analyse(query).is_update:
                 return ForbiddenOperation(READ_ONLY)
-            return QuerySyntaxError(response.text.strip() or "the store rejected the query")
+            return QuerySyntaxError(explain_rejected(query, response.text))
         return StoreUnavailable(f"the SPARQL store answered {response.status_code}: {response.text.strip()[:300]}")
 
 

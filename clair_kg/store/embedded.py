@@ -12,6 +12,7 @@ from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, QueryTriples, Rd
 
 from ..errors import NotAcceptable, QuerySyntaxError
 from ..formats import GRAPH_FORMATS, RESULT_FORMATS
+from ..settings import MAX_QUERY_DEPTH
 from .base import (
     DEFAULT_DATASET,
     QUADS_IN_NAMED_GRAPHS,
@@ -56,7 +57,8 @@ class EmbeddedStore:
         dataset: DatasetSpec = DEFAULT_DATASET,
         bindings: Mapping[str, Term] | None = None,
     ) -> QueryResult:
-        return evaluate_query(self._inner, query, dataset=dataset, base_iri=self.base_iri, bindings=bindings)
+        return evaluate_query(self._inner, query, dataset=dataset, base_iri=self.base_iri, bindings=bindings,
+                              max_depth=MAX_QUERY_DEPTH)
 
     def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> Rows:
         result = self._run(query, bindings=bindings)

@@ -11,9 +11,14 @@ everywhere:
   part it leaves out is empty (SPARQL 1.1 Protocol §2.1.4); ``FROM`` / ``FROM NAMED`` in the text
   are honoured by pyoxigraph itself;
 - relative IRIs resolve against the dataset's **base IRI**, so ``<id/org/clair>`` names the entity;
-- an **update** is refused as read-only before it can be mistaken for a syntax error.
+- the **predeclared prefixes** (:data:`clair_kg.namespaces.SPARQL_PREFIXES`: rdf, rdfs, owl, xsd, skos,
+  schema, org, dcterms, prov, time, dcat, void, clair, …) apply where the query does not declare them;
+- an **update** is refused as read-only before it can be mistaken for a syntax error;
+- a query nested deeper than ``max_depth`` is refused before pyoxigraph's parser can overflow its stack
+  (the ``/sparql`` service checks in the web process, so its workers are not asked again).
 
-Errors come out as the package's own (:mod:`clair_kg.errors`), never as pyoxigraph's.
+Errors come out as the package's own (:mod:`clair_kg.errors`), in words a user can act on
+(:mod:`.diagnostics`: line, column, the line with a marker, what was expected), never as pyoxigraph's.
 """
 
 from __future__ import annotations
@@ -26,14 +31,19 @@ import pyoxigraph
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QueryBoolean, QuerySolutions, QueryTriples
 
 from ..errors import BadRequest, ForbiddenOperation, QuerySyntaxError, StoreUnavailable
+from ..namespaces import SPARQL_PREFIXES
 from .analysis import looks_like_update
 from .base import DEFAULT_DATASET, DatasetSpec, Term
 from .bindings import bind_in_text
+from .diagnostics import check_depth, describe_engine_error, describe_syntax_error
 
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
 #: the one wording of "read-only", for every way an update can arrive
 READ_ONLY = "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) is not accepted"
+
+#: the prefixes every query may use undeclared (a query's own PREFIX wins); built once
+_PREFIXES = dict(SPARQL_PREFIXES)
 
 #: copies every source graph's triples into the default graph; a set, so shared triples count once
 _MERGE = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -55,12 +65,14 @@ def evaluate_query(
     dataset: DatasetSpec = DEFAULT_DATASET,
     base_iri: str | None = None,
     bindings: Mapping[str, Term] | None = None,
+    max_depth: int | None = None,
 ) -> QueryResult:
     """Run ``query`` on ``store`` under the project's dataset rules (module docstring).
 
     :raises ForbiddenOperation: the text is a SPARQL Update.
     :raises QuerySyntaxError: the text does not parse, or names an invalid graph IRI.
-    :raises BadRequest: the query asks for something the engine cannot do (an unknown function).
+    :raises BadRequest: the query asks for something the engine cannot do (an unknown function), or
+        nests deeper than ``max_depth`` (None: the caller has checked).
     :raises StoreUnavailable: the store could not be read, or a SERVICE call failed.
     """
     default_graph: list[NamedNode | BlankNode | DefaultGraph] | None = None
@@ -74,15 +86,18 @@ def evaluate_query(
     # pyoxigraph's own `substitutions` only accept projected variables: bind in the text instead,
     # exactly as RemoteStore does, so both stores give the same answers.
     text = bind_in_text(query, bindings)
+    if max_depth is not None:
+        check_depth(text, max_depth)
     try:
-        return store.query(text, base_iri=base_iri, default_graph=default_graph, named_graphs=named_graphs)
+        return store.query(text, base_iri=base_iri, prefixes=_PREFIXES, default_graph=default_graph,
+                           named_graphs=named_graphs)
     except SyntaxError as exc:
         if looks_like_update(query):
             raise ForbiddenOperation(READ_ONLY) from exc
-        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
+        raise QuerySyntaxError(describe_syntax_error(text, str(exc))) from exc
     except ValueError as exc:
         raise QuerySyntaxError(str(exc)) from exc
     except OSError as exc:  # SERVICE failures and store read errors
         raise StoreUnavailable(f"the query failed while running: {exc}") from exc
     except RuntimeError as exc:  # pyoxigraph: a feature it does not evaluate (e.g. an unknown function)
-        raise BadRequest(f"this query cannot be run here: {exc}") from exc
+        raise BadRequest(describe_engine_error(str(exc))) from exc

@@ -18,8 +18,9 @@ from .remote import RemoteStore
 def open_store(settings: Settings, nquads: bytes) -> Store:
     """The store ``settings`` ask for, holding ``nquads`` (the release's hand-over) and their merge.
 
-    A remote store is loaded only when a Graph Store Protocol URL is given; otherwise it is assumed
-    to hold the release already.
+    A remote store is loaded only when a Graph Store Protocol URL is given (its dataset replaced, so
+    several web processes starting at once leave it holding the release once); otherwise it is
+    assumed to hold the release already (``clair-kg load``).
     """
     if settings.remote_query_url:
         remote = RemoteStore(
@@ -27,7 +28,7 @@ def open_store(settings: Settings, nquads: bytes) -> Store:
             base_iri=settings.base_iri,
         )
         if settings.remote_data_url:
-            remote.load_nquads(nquads)
+            remote.load_nquads(nquads, replace=True)
         return remote
     if settings.store_path is not None:
         path = Path(settings.store_path)

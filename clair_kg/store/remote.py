@@ -36,6 +36,7 @@ from .base import (
     SerializedResult,
     Term,
 )
+from .diagnostics import check_depth, declare_prefixes
 from .dialects import Dialect, Virtuoso, detect
 
 
@@ -94,15 +95,17 @@ class RemoteStore:
     def _post(
         self, query: str, *, accept: str, dataset: DatasetSpec = DEFAULT_DATASET
     ) -> httpx.Response:
+        check_depth(query)  # the same guard as the embedded store's, before anything is sent
         self.dialect.check(query)
         return self._send(query, accept=accept, dataset=dataset)
 
     def _send(self, query: str, *, accept: str, dataset: DatasetSpec) -> httpx.Response:
         dialect = self.dialect
         params = dialect.dataset_params(query, dataset, self._source_graphs)
+        # the predeclared prefixes, where the query does not declare them itself (as on the embedded store)
+        text = dialect.prologue + self._base + declare_prefixes(query)
         try:
-            response = dialect.send(self._client, self.query_url, dialect.prologue + self._base + query, params,
-                                    accept)
+            response = dialect.send(self._client, self.query_url, text, params, accept)
         except httpx.HTTPError as exc:
             raise StoreUnavailable(f"the SPARQL store at {self.query_url} did not answer: {exc}") from exc
         if response.status_code >= 300:

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 
 from .. import __version__
 from ..errors import ClairKgError
@@ -56,7 +57,7 @@ def create_app(runtime: Runtime) -> FrontDoor:
         version=__version__,
         description="The CLAIR knowledge graph: SPARQL, linked data, named queries, search and reconciliation.",
         redirect_slashes=False,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI (issue 9: no page needs another host)
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
@@ -76,6 +77,15 @@ def create_app(runtime: Runtime) -> FrontDoor:
             return JSONResponse(body, status_code=503,
                                 headers={"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER)})
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        vendor = "/static/vendor/swagger-ui/"
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="clair-kg API", swagger_js_url=vendor + "swagger-ui-bundle.js",
+            swagger_css_url=vendor + "swagger-ui.css", swagger_favicon_url=vendor + "favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     for router in _routers():
         app.include_router(router)

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import ClairKgError
+from .i18n import explicit_language, pick_language, ui, with_lang
 
 log = logging.getLogger("clair_kg.web")
 
@@ -41,16 +42,24 @@ def error_response(
     if status == 503:  # the store or the query workers are busy or down: say when to come back
         headers.setdefault("Retry-After", str(RETRY_AFTER))
     if _wants_html(request):
+        # the page's furniture in the reader's language; the message itself is English (lang="en")
+        lang = pick_language(request)
+        chosen = explicit_language(request)
+        t = ui(lang)
         title = f"{status} — {html.escape(message.split(':')[0])}"
+        heading = f"{status} — {t.not_found if status == 404 else t.error_title}"
         page = (
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{title}</title></head><body><main><h1>{status}</h1>"
-            f"<p>{html.escape(message)}</p>"
-            "<form action=\"/search\" method=\"get\"><label>Search the graph "
-            "<input name=\"q\" type=\"search\"></label> <button>Search</button></form>"
-            "<p><a href=\"/\">Home</a> · <a href=\"/sparql\">SPARQL</a></p></main></body></html>"
+            "<link rel=\"stylesheet\" href=\"/static/site.css\">"
+            f"<title>{title}</title></head><body><main><h1>{html.escape(heading)}</h1>"
+            f"<p lang=\"en\">{html.escape(message)}</p>"
+            f"<form action=\"/search\" method=\"get\"><label>{html.escape(t.search_label)} "
+            f"<input name=\"q\" type=\"search\"></label> <button>{html.escape(t.search_button)}</button></form>"
+            f"<p><a href=\"{with_lang('/', chosen) if chosen else '/'}\">{html.escape(t.home)}</a> · "
+            f"<a href=\"{with_lang('/sparql', chosen) if chosen else '/sparql'}\">SPARQL</a></p></main></body></html>"
         )
+        headers = {**headers, "Content-Language": lang, "Vary": "Accept, Accept-Language, Cookie"}
         return Response(page, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
     body: dict[str, object] = {"error": message, "status": status}
     body.update(extra or {})

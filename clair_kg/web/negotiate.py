@@ -11,61 +11,8 @@ __all__ = ["FORMAT_ALIASES", "MEDIA_EXTENSIONS", "negotiate", "parse_accept"]
 from collections.abc import Sequence
 
 from ..errors import NotAcceptable
-
-#: short names and file extensions accepted by ``?format=`` and suffixes -> media type
-FORMAT_ALIASES: dict[str, str] = {
-    "json": "application/sparql-results+json",
-    "srj": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "srx": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "ttl": "text/turtle",
-    "turtle": "text/turtle",
-    "nt": "application/n-triples",
-    "ntriples": "application/n-triples",
-    "n-triples": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "json-ld": "application/ld+json",
-    "rdf": "application/rdf+xml",
-    "rdfxml": "application/rdf+xml",
-    "rdf-xml": "application/rdf+xml",
-    "owl": "application/rdf+xml",
-    "trig": "application/trig",
-    "nq": "application/n-quads",
-    "nquads": "application/n-quads",
-    "n-quads": "application/n-quads",
-    "html": "text/html",
-    "htm": "text/html",
-    "txt": "text/plain",
-}
-
-#: media type -> the file extension used for it in URLs and downloads
-MEDIA_EXTENSIONS: dict[str, str] = {
-    "text/html": "html",
-    "text/turtle": "ttl",
-    "application/ld+json": "jsonld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "rdf",
-    "application/trig": "trig",
-    "application/n-quads": "nq",
-    "application/sparql-results+json": "srj",
-    "application/sparql-results+xml": "srx",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-}
-
-# Media types clients send that mean one of ours.
-_SYNONYMS: dict[str, str] = {
-    "application/json": "application/sparql-results+json",
-    "application/xml": "application/sparql-results+xml",
-    "text/xml": "application/sparql-results+xml",
-    "application/x-turtle": "text/turtle",
-    "text/n3": "text/turtle",
-    "text/plain": "application/n-triples",
-    "application/xhtml+xml": "text/html",
-    "text/x-nquads": "application/n-quads",
-}
+from ..formats import FORMAT_ALIASES, MEDIA_EXTENSIONS
+from ..formats import MEDIA_SYNONYMS as _SYNONYMS
 
 
 def parse_accept(header: str) -> list[tuple[str, float]]:

@@ -32,10 +32,11 @@ from ..queryfile import QueryFile
 from ..store import GRAPH_FORMATS, RESULT_FORMATS, QueryForm, Term, query_form
 from .context import get_context
 from .http import etag_for, not_modified, not_modified_response, standard_headers
-from .ld_common import local_href
+from .i18n import explicit_language
+from .linked_data.result_cells import DatasetLabels, iri_cell
 from .negotiate import negotiate
 from .params import int_param
-from .templating import render
+from .templating import pick_language, render
 
 router = APIRouter(tags=["named queries"])
 
@@ -62,12 +63,12 @@ def _describe(query: QueryFile, base_url: str) -> dict[str, Any]:
     }
 
 
-def _cell(term: Term | None, base_iri: str) -> dict[str, str]:
+def _cell(term: Term | None, names: DatasetLabels, lang: str, link_lang: str | None) -> dict[str, Any]:
     if term is None:
         return {"text": ""}
     if isinstance(term, NamedNode):
-        # Our own IRIs resolve on this server, whatever host it runs on.
-        return {"text": term.value, "href": local_href(term.value, base_iri)}
+        # Our own IRIs resolve on this server, whatever host it runs on, and show their label.
+        return iri_cell(term.value, names, lang, link_lang)
     if isinstance(term, Literal):
         return {"text": term.value, "lang": term.language or ""}
     return {"text": str(term)}
@@ -82,7 +83,7 @@ def list_queries(request: Request, format: str | None = Query(None, description=
     ctx = get_context(request)
     media = negotiate(["application/json", "text/html"], accept=request.headers.get("accept"),
                       format_param=format, synonyms=_JSON_SYNONYMS)
-    etag = etag_for(ctx.etag_seed, "queries", media)
+    etag = etag_for(ctx.etag_seed, "queries", media, pick_language(request) if media == "text/html" else "")
     headers = standard_headers(etag)
     if not_modified(request, etag):
         return not_modified_response(etag, headers)
@@ -127,7 +128,8 @@ def run_query(
     media = negotiate(offered, accept=request.headers.get("accept"), format_param=request.query_params.get("format"),
                       synonyms=None if form.returns_graph else _JSON_SYNONYMS)
     canonical = sorted(request.query_params.multi_items())
-    etag = etag_for(ctx.etag_seed, "query", name, media, json.dumps(canonical))
+    etag = etag_for(ctx.etag_seed, "query", name, media, json.dumps(canonical),
+                    pick_language(request) if media == "text/html" else "")
     headers = standard_headers(etag)
     if not_modified(request, etag):
         return not_modified_response(etag, headers)
@@ -151,9 +153,12 @@ def run_query(
     if links:
         headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
     if media == "text/html":
+        lang = pick_language(request)
+        chosen = explicit_language(request)
+        names = DatasetLabels.load(ctx.store, ctx.settings.base_iri)
         context = {
             "query": _describe(query, str(request.base_url)), "text": query.text, "page": page,
-            "cells": [[_cell(row.get(v), ctx.settings.base_iri) for v in page.variables] for row in page.rows],
+            "cells": [[_cell(row.get(v), names, lang, chosen) for v in page.variables] for row in page.rows],
             "values": raw, "links": dict((rel, url) for url, rel in links),
             "formats": {"JSON": "json", "XML": "xml", "CSV": "csv", "TSV": "tsv"},
         }

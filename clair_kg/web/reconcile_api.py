@@ -38,7 +38,8 @@ MAX_CURSOR = 1_000_000
 
 def _service(request: Request) -> ReconcileService:
     ctx = get_context(request)
-    return ReconcileService(ctx.store, get_label_index(request), base_iri=ctx.settings.base_iri)
+    return ReconcileService(ctx.store, get_label_index(request), base_iri=ctx.settings.base_iri,
+                            timeout=ctx.settings.search_timeout)
 
 
 def _json(request: Request, payload: Any, callback: str | None = None) -> Response:

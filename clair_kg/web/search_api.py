@@ -51,12 +51,13 @@ def search(
     types = [t.strip() for t in (type or "").split(",") if t.strip()]
     if not q.strip() and media != "text/html":
         raise InvalidParameter("q", "is required: the text to search for")
-    etag = etag_for(ctx.etag_seed, "search", q, ",".join(types), lang or "", str(size), media)
+    etag = etag_for(ctx.etag_seed, "search", q, ",".join(types), lang or "", str(size), media,
+                    pick_language(request) if media == "text/html" else "")
     headers = standard_headers(etag, vary="Accept, Accept-Language")
     if not_modified(request, etag):
         return not_modified_response(etag, headers)
     index = get_label_index(request)
-    hits = index.search(q, types=types, lang=lang or None, limit=size)
+    hits = index.search(q, types=types, lang=lang or None, limit=size, timeout=ctx.settings.search_timeout)
     if media == "text/html":
         return render(request, "search.html", {
             "search_query": q, "hits": hits, "type": type or "", "search_lang": lang or "",

@@ -25,15 +25,16 @@ from starlette.requests import Request
 from ..errors import BadRequest, ClairKgError, NotAcceptable, PayloadTooLarge, URITooLong
 from ..formats import GRAPH_FORMATS, GRAPH_SYNONYMS, RESULT_FORMATS, content_type
 from ..runtime import Runtime
-from ..sparql.description import serialize_description, service_description
-from ..sparql.page import page_context
 from ..sparql.protocol import QueryRequest, parse_query_request
 from ..sparql.service import SparqlService
+from ..sparql.service_description import serialize_description, service_description
 from ..store.base import QueryForm
 from .errors import error_response
 from .http import etag_for, not_modified
+from .i18n import explicit_language
 from .negotiate import negotiate
-from .templating import render
+from .sparql_page import page_context
+from .templating import pick_language, render
 
 log = logging.getLogger("clair_kg.web")
 
@@ -215,8 +216,10 @@ class SparqlEndpoint:
 
     async def _page(self, scope: Scope, receive: Receive, send: Send, ctx: Runtime,
                     request: QueryRequest, form: QueryForm | None, service: SparqlService) -> None:
-        context = await page_context(ctx.settings, request, form, service)
-        response = render(Request(scope, receive), "sparql.html", context,
+        page_request = Request(scope, receive)
+        context = await page_context(ctx.settings, request, form, service, pick_language(page_request),
+                                     explicit_language(page_request))
+        response = render(page_request, "sparql.html", context,
                           status_code=int(context.get("status", 200)),
                           headers={"Cache-Control": "no-cache", "Vary": "Accept, Origin"})
         await response(scope, receive, send)

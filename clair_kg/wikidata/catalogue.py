@@ -1,4 +1,14 @@
-"""What the graph offers Wikidata: a Mix'n'match catalogue, a property proposal, the link count.
+"""What the graph offers Wikidata: the Mix'n'match catalogue and the links it already has.
+
+Only the things the dataset is *about* are catalogued: CLAIR, its headquarters, offices and branches,
+its programmes and their positions, its partner organisations and networks. Claims, memberships,
+time instants and intervals, concept schemes, and the places the graph only refers to (cities,
+prefectures, countries) have no identifier of ours that Wikidata should hold.
+
+The TSV follows Mix'n'match's importer (magnusmanske/mixnmatch_rs, ``MetaEntry::process_cell``):
+the column labels it understands are ``id`` and ``name`` (mandatory), ``desc``, ``url``, ``q``,
+``type`` (a ``Q…`` class item), ``born``, ``died``, ``P<n>``, and per language ``A<lang>`` (an
+alias) and ``D<lang>`` (a description); any other label stops the import. See docs/wikidata.md.
 
 Everything here reads the store and returns values; ``clair-kg wikidata …`` prints them.
 """
@@ -6,35 +16,47 @@ Everything here reads the store and returns values; ``clair-kg wikidata …`` pr
 from __future__ import annotations
 
 __all__ = [
+    "CATALOGUE_KINDS",
+    "MIXNMATCH_COLUMNS",
     "CatalogueEntry",
-    "PropertyProposal",
     "catalogue_entries",
     "count_wikidata_links",
     "mixnmatch_tsv",
-    "property_proposal",
     "wikidata_links",
 ]
 
-from collections import Counter
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyoxigraph import NamedNode
 
 from ..project import ENTITY_PATH_PATTERN
-from ..search import LabelIndex
+from ..search import Entity, LabelIndex
 from ..store import Store
 
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
-_PERSON = ("https://schema.org/Person", "http://xmlns.com/foaf/0.1/Person")
-_ORGANISATION = ("http://www.w3.org/ns/org#Organization", "http://www.w3.org/ns/org#FormalOrganization",
-                 "http://www.w3.org/ns/org#OrganizationalUnit")
-#: Wikidata classes for the Mix'n'match "type" column: only the two every Wikidata editor knows
-#: (human, organization); other kinds are left blank rather than guessed (see IDENTIFIERS.md).
-_TYPE_QIDS = ((_PERSON, "Q5"), (_ORGANISATION, "Q43229"))
+_ORG = "http://www.w3.org/ns/org#"
 
-#: kinds shown as examples in the proposal, most telling first (claims, intervals etc. never)
-_EXAMPLE_KINDS = ("org", "office", "programme", "prefecture", "place", "position", "branch", "person")
+#: the kinds of entity (first path segment of the id) the dataset is about, in the order the
+#: property proposal lists them
+CATALOGUE_KINDS = ("org", "office", "branch", "site", "programme", "position")
+
+#: Wikidata class items for the ``type`` column, checked against public Wikidata queries that quote
+#: them (docs/wikidata.md): organization (Q43229, also named in docs/WIKIDATA.md), building (Q41176),
+#: position (Q4164871). A programme has no class item verified offline, so its type stays empty
+#: rather than guessed.
+ORGANIZATION, BUILDING, POSITION = "Q43229", "Q41176", "Q4164871"
+_ORGANISATION_CLASSES = frozenset({
+    f"{_ORG}Organization", f"{_ORG}FormalOrganization", f"{_ORG}OrganizationalUnit",
+    "https://w3id.org/clair-kg/ontology#Ministry", "https://w3id.org/clair-kg/ontology#Network",
+    "https://w3id.org/clair-kg/ontology#OverseasOffice", "https://w3id.org/clair-kg/ontology#BranchOffice",
+})
+_SITE_CLASSES = frozenset({f"{_ORG}Site"})
+
+#: the importer's column labels, in the order they are written
+MIXNMATCH_COLUMNS = ("id", "name", "desc", "type", "q", "url", "Aen", "Aja", "Dja")
 
 _LINKS_QUERY = """
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
@@ -44,41 +66,99 @@ SELECT DISTINCT ?entity ?item WHERE { ?entity owl:sameAs ?item . FILTER(isIRI(?e
 @dataclass(frozen=True)
 class CatalogueEntry:
     id: str  # the external identifier, e.g. office/london
-    name: str
-    description: str
-    type: str  # a Wikidata class QID, or ""
+    name: str  # English name
+    description: str  # English description
+    type: str  # a Wikidata class QID, or "" when no class item is verified
+    q: str  # the entity's verified Wikidata item, or ""
     url: str
+    alias_en: str  # an English alternative name (e.g. the abbreviation), or ""
+    name_ja: str  # the Japanese name, or ""
+    description_ja: str  # a Japanese description, or ""
+
+    @property
+    def kind(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    def cells(self) -> tuple[str, ...]:
+        """The row's values in :data:`MIXNMATCH_COLUMNS` order."""
+        return (self.id, self.name, self.description, self.type, self.q, self.url,
+                self.alias_en, self.name_ja, self.description_ja)
 
 
-def _type_qid(types: Sequence[str]) -> str:
-    for classes, qid in _TYPE_QIDS:
-        if any(t in classes for t in types):
-            return qid
+def type_qid(entity: Entity) -> str:
+    """The Wikidata class item for an entity's ``type`` column ("" when none is verified)."""
+    if entity.kind == "position":
+        return POSITION
+    if any(t in _SITE_CLASSES for t in entity.types):
+        return BUILDING
+    if any(t in _ORGANISATION_CLASSES for t in entity.types):
+        return ORGANIZATION
     return ""
 
 
-def catalogue_entries(index: LabelIndex, *, base_iri: str, kinds: Sequence[str] = ()) -> list[CatalogueEntry]:
-    """Every entity (or those of ``kinds``), sorted by id."""
+def _label(entity: Entity, lang: str, kind: str) -> str:
+    texts = sorted(label.text for label in entity.labels if label.lang == lang and label.kind == kind)
+    return texts[0] if texts else ""
+
+
+def _name_ja(entity: Entity) -> str:
+    return _label(entity, "ja", "pref") or _label(entity, "ja", "label")
+
+
+def _alias_en(entity: Entity) -> str:
+    """The shortest English alternative name: for most entities their abbreviation (CLAIR, MIC)."""
+    names = sorted({label.text for label in entity.labels if label.lang == "en" and label.kind == "alt"},
+                   key=lambda text: (len(text), text))
+    return names[0] if names else ""
+
+
+def _description_ja(index: LabelIndex, entity: Entity) -> str:
+    """The entity's own Japanese description, else the Japanese name of its project class."""
+    own = [text for text, lang in entity.descriptions if lang == "ja"]
+    if own:
+        return own[0]
+    for class_iri in entity.types:
+        if class_iri.startswith("https://w3id.org/clair-kg/ontology#"):
+            label = index.class_labels.get(class_iri, {}).get("ja")
+            if label:
+                return label
+    return ""
+
+
+def _in_catalogue(entity: Entity, kinds: Sequence[str]) -> bool:
+    if entity.kind not in CATALOGUE_KINDS or (kinds and entity.kind not in kinds):
+        return False
+    return bool(ENTITY_PATH_PATTERN.match(entity.id)) and bool(entity.types)
+
+
+def catalogue_entries(index: LabelIndex, store: Store, *, base_iri: str,
+                      kinds: Sequence[str] = ()) -> list[CatalogueEntry]:
+    """The entities the dataset is about (or those of ``kinds``), sorted by id."""
+    links = wikidata_links(store, base_iri=base_iri)
     entries = []
     for entity in sorted(index.entities(), key=lambda e: e.id):
-        if kinds and entity.kind not in kinds:
+        if not _in_catalogue(entity, kinds):
             continue
-        if not ENTITY_PATH_PATTERN.match(entity.id):
-            continue
-        description = (entity.description() or "").replace("\t", " ").replace("\n", " ")
-        entries.append(CatalogueEntry(entity.id, entity.name("en"), description, _type_qid(entity.types),
-                                      f"{base_iri}id/{entity.id}"))
+        entries.append(CatalogueEntry(
+            id=entity.id, name=entity.name("en"), description=entity.description("en") or "",
+            type=type_qid(entity), q=links.get(entity.iri, ""), url=f"{base_iri}id/{entity.id}",
+            alias_en=_alias_en(entity), name_ja=_name_ja(entity), description_ja=_description_ja(index, entity),
+        ))
     return entries
 
 
 def mixnmatch_tsv(entries: Sequence[CatalogueEntry]) -> str:
-    """The Mix'n'match import format: a header line, then id, name, description, type, url."""
-    def clean(text: str) -> str:
-        return " ".join(text.split())
+    """The Mix'n'match import file: a header of :data:`MIXNMATCH_COLUMNS`, one row per entity.
 
-    lines = ["id\tname\tdescription\ttype\turl"]
-    lines += ["\t".join(clean(v) for v in (e.id, e.name, e.description, e.type, e.url)) for e in entries]
-    return "\n".join(lines) + "\n"
+    Cells are single-line (whitespace runs become one space); a cell holding a double quote is
+    quoted the CSV way, which the importer's CSV reader (the Rust ``csv`` crate) undoes.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(MIXNMATCH_COLUMNS)
+    for entry in entries:
+        writer.writerow([" ".join(value.split()) for value in entry.cells()])
+    return out.getvalue()
 
 
 def wikidata_links(store: Store, *, base_iri: str) -> dict[str, str]:
@@ -96,104 +176,3 @@ def wikidata_links(store: Store, *, base_iri: str) -> dict[str, str]:
 def count_wikidata_links(store: Store, *, base_iri: str) -> int:
     """How many owl:sameAs links go from our entities to Wikidata items (the VoID Linkset size)."""
     return len(wikidata_links(store, base_iri=base_iri))
-
-
-@dataclass(frozen=True)
-class PropertyProposal:
-    label: str
-    description: str
-    datatype: str
-    formatter_url: str
-    formatter_uri_for_rdf: str
-    format_regex: str
-    examples: tuple[tuple[str, str, str], ...]  # (id, name, existing QID or "")
-    entity_count: int
-    counts_by_kind: tuple[tuple[str, int], ...]
-    linked_count: int
-
-    def to_wikitext(self) -> str:
-        """The draft in the ``{{Property proposal}}`` template used on Wikidata's proposal pages."""
-        lines = [
-            "{{Property proposal",
-            "|status = ",
-            f"|description = {self.description}",
-            f"|datatype = {self.datatype}",
-            "|domain = organization, place, programme, position, person (see the counts below)",
-            f"|allowed values = <code>{self.format_regex}</code>",
-            "|source = https://w3id.org/clair-kg/",
-            f"|formatter URL = {self.formatter_url}",
-            f"|formatter URI for RDF resource = {self.formatter_uri_for_rdf}",
-            f"|number of ids = {self.entity_count}",
-            "|expected completeness = eventually complete",
-        ]
-        for n, (ext_id, name, qid) in enumerate(self.examples[:9], start=1):
-            subject = f"{{{{Q|{qid[1:]}}}}}" if qid else f"{name} (no item confirmed yet)"
-            lines.append(f"|example {n} = {subject} → {ext_id}")
-        lines.append("|planned use = Mix'n'match catalogue from `clair-kg wikidata export-mixnmatch`; "
-                     "checks with `clair-kg wikidata check`")
-        lines.append("}}")
-        return "\n".join(lines) + "\n"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "label": self.label, "description": self.description, "datatype": self.datatype,
-            "formatter_url": self.formatter_url, "formatter_uri_for_rdf_resource": self.formatter_uri_for_rdf,
-            "format_regex": self.format_regex,
-            "examples": [{"id": i, "name": n, "qid": q or None} for i, n, q in self.examples],
-            "entity_count": self.entity_count, "counts_by_kind": dict(self.counts_by_kind),
-            "linked_count": self.linked_count,
-        }
-
-    def to_text(self) -> str:
-        out = [
-            f"Label: {self.label}",
-            f"Description: {self.description}",
-            f"Datatype: {self.datatype}",
-            f"Formatter URL (P1630): {self.formatter_url}",
-            f"Formatter URI for RDF resource (P1921): {self.formatter_uri_for_rdf}",
-            f"Format as a regular expression (P1793): {self.format_regex}",
-            f"Entities: {self.entity_count} ({', '.join(f'{k} {n}' for k, n in self.counts_by_kind)}); "
-            f"{self.linked_count} already linked to Wikidata",
-            "Examples:",
-        ]
-        out += [f"  {i}  {n}" + (f"  ({q})" if q else "") for i, n, q in self.examples]
-        out += ["", "Wikitext draft:", self.to_wikitext()]
-        return "\n".join(out)
-
-
-def property_proposal(store: Store, index: LabelIndex, *, base_iri: str, examples: int = 5) -> PropertyProposal:
-    """A draft external-identifier property for the dataset, with examples and counts from the graph."""
-    entries = catalogue_entries(index, base_iri=base_iri)
-    links = wikidata_links(store, base_iri=base_iri)
-    by_kind = Counter(e.id.split("/", 1)[0] for e in entries)
-    # Examples: linked entities first (a reviewer can check them on Wikidata), one per kind.
-    chosen: list[tuple[str, str, str]] = []
-    seen_kinds: set[str] = set()
-    def priority(entry: CatalogueEntry) -> tuple[int, bool, str]:
-        kind = entry.id.split("/", 1)[0]
-        rank = _EXAMPLE_KINDS.index(kind) if kind in _EXAMPLE_KINDS else len(_EXAMPLE_KINDS)
-        return rank, f"{base_iri}id/{entry.id}" not in links, entry.id
-
-    ordered = sorted(entries, key=priority)
-    for entry in ordered:
-        kind = entry.id.split("/", 1)[0]
-        if kind in seen_kinds:
-            continue
-        seen_kinds.add(kind)
-        chosen.append((entry.id, entry.name, links.get(f"{base_iri}id/{entry.id}", "")))
-        if len(chosen) >= examples:
-            break
-    regex = ENTITY_PATH_PATTERN.pattern.removeprefix("^").removesuffix("$")
-    return PropertyProposal(
-        label="CLAIR knowledge graph ID",
-        description="identifier of an entity in the CLAIR knowledge graph (Council of Local Authorities for "
-                    "International Relations: its offices, programmes, partners and networks)",
-        datatype="external-id",
-        formatter_url=f"{base_iri}id/$1",
-        formatter_uri_for_rdf=f"{base_iri}id/$1",
-        format_regex=regex,
-        examples=tuple(chosen),
-        entity_count=len(entries),
-        counts_by_kind=tuple(sorted(by_kind.items())),
-        linked_count=len(links),
-    )

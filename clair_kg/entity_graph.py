@@ -1,0 +1,196 @@
+"""An entity's graph: what the store says about one resource, for its document (``/doc/…``).
+
+(Not SPARQL's ``DESCRIBE``, nor the endpoint's Service Description: this module builds the
+:class:`EntityDocument` the linked-data pages and RDF documents are made from.)
+
+:func:`describe` gathers, from any :class:`~clair_kg.store.Store`:
+
+- the resource's own statements (and those of blank nodes it points to, two levels deep),
+- the statements of others that point to it (incoming links),
+- the labels of everything involved (objects, linking subjects, properties, classes),
+
+each statement with the named graphs (sources) that state it, so a page can put the source beside
+every value and show conflicting claims side by side. The IRI is always bound as a query
+parameter, never pasted into the query text.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EntityDocument", "Statement", "describe", "entity_iris", "exists", "label_language", "pick_label"]
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from .store import Store, Term
+
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+LABEL_PROPERTIES = (SKOS_PREF, RDFS_LABEL)
+#: Cap on incoming links in one document (a hub such as a country can have many).
+MAX_INCOMING = 2000
+
+# ?e is bound by the caller. It must appear in a triple pattern of every branch: bindings act like
+# a VALUES clause joined at the end, so "BIND(?e AS ?s)" would not see them.
+_OWN = """
+SELECT ?s ?p ?o ?g WHERE {
+  { GRAPH ?g { ?e ?p ?o } }
+  UNION
+  { GRAPH ?g0 { ?e ?p0 ?s } FILTER(isBlank(?s)) GRAPH ?g { ?s ?p ?o } }
+  UNION
+  { GRAPH ?g0 { ?e ?p0 ?b } FILTER(isBlank(?b)) GRAPH ?g1 { ?b ?p1 ?s } FILTER(isBlank(?s))
+    GRAPH ?g { ?s ?p ?o } }
+}
+"""
+
+_INCOMING = f"""
+SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p ?e }} FILTER(!isBlank(?s)) }}
+ORDER BY ?s ?p ?g LIMIT {MAX_INCOMING}
+"""
+
+_LABELS = """
+SELECT DISTINCT ?x ?lp ?l WHERE {
+  { ?e ?x ?o1 }
+  UNION { ?e ?p2 ?x }
+  UNION { ?x ?p3 ?e }
+  UNION { ?s4 ?x ?e }
+  UNION { ?e ?p5 ?b5 FILTER(isBlank(?b5)) ?b5 ?x ?o5 }
+  UNION { ?e ?p6 ?b6 FILTER(isBlank(?b6)) ?b6 ?p7 ?x }
+  FILTER(isIRI(?x))
+  VALUES ?lp { <http://www.w3.org/2004/02/skos/core#prefLabel> <http://www.w3.org/2000/01/rdf-schema#label> }
+  ?x ?lp ?l .
+  FILTER(isLiteral(?l))
+}
+"""
+
+_EXISTS = "ASK { { ?e ?p ?o } UNION { ?s ?p ?e } }"
+
+
+@dataclass(frozen=True)
+class Statement:
+    subject: NamedNode | BlankNode
+    predicate: NamedNode
+    object: Term
+    graphs: tuple[str, ...]  # named graphs (sources) stating it, sorted
+
+    @property
+    def triple(self) -> Triple:
+        return Triple(self.subject, self.predicate, self.object)
+
+
+@dataclass(frozen=True)
+class EntityDocument:
+    iri: str
+    statements: tuple[Statement, ...]  # about the resource itself (and its blank nodes)
+    incoming: tuple[Statement, ...]  # others pointing at it
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # IRI -> language -> label
+    label_triples: tuple[Triple, ...] = ()
+
+    @property
+    def node(self) -> NamedNode:
+        return NamedNode(self.iri)
+
+    @property
+    def own(self) -> tuple[Statement, ...]:
+        return tuple(s for s in self.statements if isinstance(s.subject, NamedNode) and s.subject.value == self.iri)
+
+    @property
+    def blank_statements(self) -> tuple[Statement, ...]:
+        return tuple(s for s in self.statements if isinstance(s.subject, BlankNode))
+
+    def triples(self) -> list[Triple]:
+        """The RDF document: own statements, incoming links and the labels of linked resources."""
+        seen: dict[str, Triple] = {}
+        for t in [s.triple for s in self.statements] + [s.triple for s in self.incoming] + list(self.label_triples):
+            seen.setdefault(f"{t.subject} {t.predicate} {t.object}", t)
+        return list(seen.values())
+
+
+def label_language(labels: dict[str, str], lang: str) -> str | None:
+    """The language key :func:`pick_label` picks from ``labels`` (``""`` for an untagged label).
+
+    ``lang`` first, else English, else Japanese, else untagged, else any; None when there is none.
+    """
+    for candidate in (lang, "en", "ja", ""):
+        if candidate in labels:
+            return candidate
+    return next(iter(labels), None)
+
+
+def pick_label(labels: dict[str, str], lang: str) -> str | None:
+    """The label in ``lang``, else English, else Japanese, else any; None when there is none."""
+    key = label_language(labels, lang)
+    return None if key is None else labels[key]
+
+
+def exists(store: Store, iri: str) -> bool:
+    """True when the graph mentions ``iri`` as a subject or an object."""
+    return store.ask(_EXISTS, bindings={"e": NamedNode(iri)})
+
+
+_ENTITY_IRIS = """
+SELECT DISTINCT ?e WHERE {
+  { ?e ?p ?o } UNION { ?s ?p ?e }
+  FILTER(isIRI(?e) && STRSTARTS(STR(?e), ?space))
+}"""
+
+
+def entity_iris(store: Store, base_iri: str) -> frozenset[str]:
+    """Every IRI under ``{base}id/`` the graph mentions (what :func:`exists` would say yes to).
+
+    Read once per runtime, so ``/id`` and ``/doc`` learn whether an entity exists without a query.
+    """
+    rows = store.select(_ENTITY_IRIS, bindings={"space": Literal(f"{base_iri}id/")})
+    return frozenset(t.value for t in (row.get("e") for row in rows) if isinstance(t, NamedNode))
+
+
+def _group(
+    rows: list[dict[str, Term]], *, subject_key: str, object_of: NamedNode | None, default_subject: NamedNode
+) -> list[Statement]:
+    graphs: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    terms: dict[tuple[str, str, str], tuple[Term, Term, Term]] = {}
+    for row in rows:
+        s = row.get(subject_key, object_of if object_of is not None else default_subject)
+        p = row["p"]
+        o = row["o"] if object_of is None else object_of
+        key = (str(s), str(p), str(o))
+        terms[key] = (s, p, o)
+        g = row.get("g")
+        if isinstance(g, NamedNode):
+            graphs[key].add(g.value)
+    out = []
+    for key in sorted(terms):
+        s, p, o = terms[key]
+        assert isinstance(s, NamedNode | BlankNode) and isinstance(p, NamedNode)
+        out.append(Statement(s, p, o, tuple(sorted(graphs[key]))))
+    return out
+
+
+def describe(store: Store, iri: str) -> EntityDocument:
+    """Everything the document about ``iri`` holds (empty statements if the graph does not know it)."""
+    node = NamedNode(iri)
+    rows = store.select(_OWN, bindings={"e": node})
+    own = _group(rows, subject_key="s", object_of=None, default_subject=node)
+    rows = store.select(_INCOMING, bindings={"e": node})
+    incoming = _group(rows, subject_key="s", object_of=node, default_subject=node)
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    label_triples: list[Triple] = []
+    rows = store.select(_LABELS, bindings={"e": node})
+    for st in own:
+        if st.subject == node and st.predicate.value in LABEL_PROPERTIES and isinstance(st.object, Literal):
+            rows.append({"x": node, "lp": st.predicate, "l": st.object})
+    rows.sort(key=lambda r: (str(r["x"]), LABEL_PROPERTIES.index(r["lp"].value), str(r["l"])))  # type: ignore[union-attr]
+    for row in rows:
+        x, lp, lit = row["x"], row["lp"], row["l"]
+        assert isinstance(x, NamedNode) and isinstance(lp, NamedNode) and isinstance(lit, Literal)
+        labels[x.value].setdefault(lit.language or "", lit.value)
+        if x.value != iri:
+            label_triples.append(Triple(x, lp, lit))
+    return EntityDocument(
+        iri=iri,
+        statements=tuple(own),
+        incoming=tuple(incoming),
+        labels=dict(labels),
+        label_triples=tuple(label_triples),
+    )
