@@ -469,7 +469,7 @@ def test_virtuoso_system_graphs_and_the_merge_graph_stay_out_of_sight(virtuoso_s
 
 
 def test_virtuoso_replace_drops_graphs_the_new_release_lacks(virtuoso_store: RemoteStore, release: Release) -> None:
-    dropped = GRAPH + "wikipedia"
+    dropped = GRAPH + "wikipedia-article"
     smaller = b"".join(line + b"\n" for line in release.nquads.splitlines() if f"<{dropped}>".encode() not in line)
     try:
         virtuoso_store.load_nquads(smaller, replace=True)
@@ -487,7 +487,7 @@ def test_virtuoso_refuses_a_request_dataset_beside_the_querys_own(virtuoso_store
     query = f"SELECT (COUNT(*) AS ?n) FROM <{GRAPH}jetprogramme> WHERE {{ ?s ?p ?o }}"
     with pytest.raises(BadRequest, match="one place only"):
         virtuoso_store.execute(query, media_type="application/sparql-results+json",
-                               dataset=DatasetSpec(default_graphs=(GRAPH + "wikipedia",)))
+                               dataset=DatasetSpec(default_graphs=(GRAPH + "wikipedia-article",)))
 
 
 def test_virtuoso_writes_need_the_password(virtuoso_server: VirtuosoServer, release: Release) -> None:
