@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from .namespaces import PREFIXES
 from .store import Store, Term
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+RDFS_LABEL = PREFIXES["rdfs"] + "label"
+SKOS_PREF = PREFIXES["skos"] + "prefLabel"
 LABEL_PROPERTIES = (SKOS_PREF, RDFS_LABEL)
 #: Cap on incoming links in one document (a hub such as a country can have many).
 MAX_INCOMING = 2000

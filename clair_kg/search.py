@@ -52,12 +52,13 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from .errors import QueryTimeout
+from .namespaces import PREFIXES
 from .store import Store
 
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-SCHEMA = "https://schema.org/"
-CLAIR = "https://w3id.org/clair-kg/ontology#"
+RDFS = PREFIXES["rdfs"]
+SKOS = PREFIXES["skos"]
+SCHEMA = PREFIXES["schema"]
+CLAIR = PREFIXES["clair"]
 
 #: label predicate -> (kind, rank bonus); preferred names rank above alternative ones
 _LABEL_PREDICATES = {

@@ -19,14 +19,14 @@ from collections.abc import Sequence
 
 from pyoxigraph import Literal, NamedNode, Quad
 
+from ..namespaces import PREFIXES, RDF_TYPE
 from ..project import Project
 from ..published import ClassCount, DatasetMetadata, LinkCount, SourceInfo
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
-DCT = "http://purl.org/dc/terms/"
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+DCT = PREFIXES["dcterms"]
+PROV_DERIVED = PREFIXES["prov"] + "wasDerivedFrom"
 OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
 
 #: Link targets counted as VoID linksets: name -> (namespace of their IRIs, dataset IRI).

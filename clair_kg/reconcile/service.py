@@ -21,16 +21,17 @@ from pyoxigraph import Literal, NamedNode
 
 from .. import __version__
 from ..errors import QueryTimeout
+from ..namespaces import PREFIXES
 from ..search import Entity, LabelIndex, SearchHit, normalise
 from ..store import Store, Term
 from .properties import CATALOGUE, WIKIDATA_ENTITY, PropertyDef, fetch_values, find_subjects, resolve_property
 from .requests import ExtendQuery, PropertyValue, ReconQuery
 
-_CLAIR = "https://w3id.org/clair-kg/ontology#"
-_ORG = "http://www.w3.org/ns/org#"
-_SCHEMA = "https://schema.org/"
-_SKOS = "http://www.w3.org/2004/02/skos/core#"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_CLAIR = PREFIXES["clair"]
+_ORG = PREFIXES["org"]
+_SCHEMA = PREFIXES["schema"]
+_SKOS = PREFIXES["skos"]
+_XSD = PREFIXES["xsd"]
 
 #: types offered to OpenRefine users first: the kinds of thing people reconcile against
 DEFAULT_TYPES = (

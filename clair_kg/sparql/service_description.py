@@ -14,16 +14,18 @@ from collections.abc import Mapping, Sequence
 import pyoxigraph
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from .. import namespaces
 from ..formats import FORMAT_IRIS, GRAPH_FORMATS, RESULT_FORMATS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
-VOID = "http://rdfs.org/ns/void#"
-DCTERMS = "http://purl.org/dc/terms/"
+RDF_TYPE = NamedNode(namespaces.RDF_TYPE)
+XSD_INTEGER = NamedNode(namespaces.PREFIXES["xsd"] + "integer")
+VOID = namespaces.PREFIXES["void"]
+DCTERMS = namespaces.PREFIXES["dcterms"]
 
 assert set(FORMAT_IRIS) == set(RESULT_FORMATS) | set(GRAPH_FORMATS)
 
+#: the prefixes a Service Description is written with (sd and formats are only used here)
 PREFIXES = {"sd": SD, "formats": "http://www.w3.org/ns/formats/", "void": VOID, "dcterms": DCTERMS}
 
 

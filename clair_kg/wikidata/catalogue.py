@@ -32,12 +32,13 @@ from dataclasses import dataclass
 
 from pyoxigraph import NamedNode
 
+from ..namespaces import PREFIXES
 from ..project import ENTITY_PATH_PATTERN
 from ..search import Entity, LabelIndex
 from ..store import Store
 
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
-_ORG = "http://www.w3.org/ns/org#"
+_ORG = PREFIXES["org"]
 
 #: the kinds of entity (first path segment of the id) the dataset is about, in the order the
 #: property proposal lists them

@@ -33,14 +33,15 @@ from urllib.parse import urlsplit
 from pyoxigraph import Literal, NamedNode
 
 from ..errors import InvalidParameter
+from ..namespaces import PREFIXES
 from ..search import LabelIndex
 from ..store import Store
 from .catalogue import catalogue_entries, wikidata_links
 
-_SCHEMA = "https://schema.org/"
-_ORG = "http://www.w3.org/ns/org#"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-UNKNOWN = "https://w3id.org/clair-kg/ontology#unknown"
+_SCHEMA = PREFIXES["schema"]
+_ORG = PREFIXES["org"]
+_XSD = PREFIXES["xsd"]
+UNKNOWN = PREFIXES["clair"] + "unknown"
 
 #: our predicate -> the Wikidata property docs/WIKIDATA.md rates strong
 STRONG_PROPERTIES = {

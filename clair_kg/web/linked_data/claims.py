@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode
 
+from ...namespaces import PREFIXES
 from ...store import Store
 
-SCHEMA = "https://schema.org/"
+SCHEMA = PREFIXES["schema"]
 _QUANTITIES = """
 SELECT ?q ?p ?v WHERE {
   ?e ?x ?q . ?q a <https://schema.org/QuantitativeValue> .

@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ...entity_graph import label_language, pick_label
 from ...errors import InvalidParameter
+from ...namespaces import PREFIXES, RDF_TYPE
 from ...publish.rdfio import compact_iri
 from ...store import Term
 from ..context import get_context
@@ -45,15 +46,14 @@ from .terms import TermLabels, term_labels
 
 router = APIRouter(tags=["linked data"])
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDF_FIRST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first"
-RDF_REST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
-RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
+RDF_FIRST = PREFIXES["rdf"] + "first"
+RDF_REST = PREFIXES["rdf"] + "rest"
+RDF_NIL = PREFIXES["rdf"] + "nil"
 LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label",
           "http://www.w3.org/ns/shacl#name")
 DEFINITIONS = ("http://www.w3.org/2004/02/skos/core#definition", "http://www.w3.org/2000/01/rdf-schema#comment",
                "http://www.w3.org/ns/shacl#description")
-SH = "http://www.w3.org/ns/shacl#"
+SH = PREFIXES["sh"]
 _SHAPE_CLASSES = (SH + "NodeShape", SH + "PropertyShape")
 _GRAPH = "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 

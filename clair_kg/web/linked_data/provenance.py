@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode
 
 from ...entity_graph import label_language, pick_label
+from ...namespaces import PREFIXES
 from ...store import Store
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-DCT = "http://purl.org/dc/terms/"
-PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
-CLAIR = "https://w3id.org/clair-kg/ontology#"
+RDFS_LABEL = PREFIXES["rdfs"] + "label"
+DCT = PREFIXES["dcterms"]
+PROV_DERIVED = PREFIXES["prov"] + "wasDerivedFrom"
+CLAIR = PREFIXES["clair"]
 SOURCE_PROPERTIES = (
     RDFS_LABEL, DCT + "title", DCT + "language", DCT + "publisher", DCT + "creator", PROV_DERIVED, DCT + "source",
     CLAIR + "retrieved", CLAIR + "revision", DCT + "license",

@@ -26,6 +26,7 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from ...entity_graph import EntityDocument, Statement, label_language, pick_label
+from ...namespaces import PREFIXES, RDF_TYPE
 from ...store import Term
 from ..i18n import format_date, format_number, ui
 from .claims import RUNNING_TOTALS, Quantity, classify
@@ -33,8 +34,7 @@ from .common import local_href
 from .provenance import SourceInfo
 from .terms import TermLabels
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
+SKOS = PREFIXES["skos"]
 LABELS = (SKOS + "prefLabel", "http://www.w3.org/2000/01/rdf-schema#label")
 ALT_LABELS = (SKOS + "altLabel", "https://w3id.org/clair-kg/ontology#localName")
 DESCRIPTIONS = (
@@ -50,7 +50,7 @@ IDENTITY = (
     "https://schema.org/sameAs",
 )
 LOCATION = ("https://schema.org/location", "https://schema.org/containedInPlace")
-XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD = PREFIXES["xsd"]
 _DATE_TYPES = (XSD + "gYear", XSD + "gYearMonth", XSD + "date")
 _NUMBER_TYPES = (XSD + "integer", XSD + "decimal", XSD + "double", XSD + "nonNegativeInteger")
 # Rows first in this order, then by the property's words.
