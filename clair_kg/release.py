@@ -20,13 +20,13 @@ from .errors import ValidationFailed
 from .project import DEFAULT_BASE_IRI, Project
 from .publish import Distribution, quads_from_nquads, release_date, release_distribution
 from .published import ReleaseInfo, release_info
-from .sources import SourceSet, load_sources
+from .release_cache import cached_release, input_key, keep_release
+from .sources import load_sources
 from .validate import ValidationReport, report_to_text, report_to_turtle, validate_sources
 
 
 @dataclass(frozen=True)
 class Release:
-    sources: SourceSet
     report: ValidationReport
     #: the source graphs as sorted N-Quads (what the release hash is of)
     nquads: bytes
@@ -39,20 +39,25 @@ def prepare_release(project: Project, *, validate: bool = True) -> Release:
     :raises SourceError: a source file is broken.
     :raises ValidationFailed: the data violates a shape or check (``exc.report`` says where).
     """
-    sources = load_sources(project)
-    # Before validating: pyshacl adds RDFS/OWL axioms to the graphs it is given (two triples in the
-    # shapes graph), and they must not be published. The N-Quads are computed once and kept.
-    sources.to_nquads()
-    if validate:
-        report = validate_sources(sources)
-        if not report.conforms:
-            raise ValidationFailed(
-                f"the data does not conform: {len(report.violations)} violation(s)", report=report
-            )
+    key = input_key(project) if validate else None
+    kept = cached_release(project, key) if key is not None else None
+    if kept is not None:  # exactly these sources were validated before (clair_kg.release_cache)
+        report, nquads, graphs = kept
     else:
-        report = ValidationReport(conforms=True, findings=(), triples=0, checks_run=0)
-    nquads = rebased(sources.to_nquads(), project.base_iri)
-    return Release(sources, report, nquads, release_info(nquads, sources.graph_iris))
+        sources = load_sources(project)
+        # Before validating: pyshacl adds RDFS/OWL axioms to the graphs it is given (two triples in the
+        # shapes graph), and they must not be published. The N-Quads are computed once and kept.
+        nquads = rebased(sources.to_nquads(), project.base_iri)
+        graphs = sources.graph_iris
+        if validate:
+            report = validate_sources(sources)
+        else:
+            report = ValidationReport(conforms=True, findings=(), triples=0, checks_run=0)
+        if key is not None:
+            keep_release(project, key, report, nquads, graphs)
+    if not report.conforms:
+        raise ValidationFailed(f"the data does not conform: {len(report.violations)} violation(s)", report=report)
+    return Release(report, nquads, release_info(nquads, graphs))
 
 
 #: the parts of the identifier space the dataset's base IRI owns (its vocabulary keeps its own IRIs)

@@ -285,7 +285,8 @@ def report_to_text(report: ValidationReport) -> str:
         value = f" (value: {f.value})" if f.value else ""
         lines.append(f"{f.where}: {f.severity}: <{f.focus_node}>{prop}: {f.message}{value} [{f.source_shape}]")
     verdict = "conforms" if report.conforms else f"does NOT conform: {len(report.violations)} violation(s)"
-    lines.append(f"{report.triples} triples, {report.checks_run} check queries: {verdict}")
+    lines.append(f"{report.triples} statements checked (the merged data graph: sources and ontology, not the "
+                 f"shapes), {report.checks_run} check queries: {verdict}")
     return "\n".join(lines) + "\n"
 
 

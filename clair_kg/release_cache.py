@@ -1,0 +1,113 @@
+"""Validated releases kept by the content hash of everything they were made from.
+
+Validating is the slow part of every ``clair-kg validate``, ``build`` and ``serve`` (pyshacl over the
+whole graph: seconds here, minutes at 10^6 statements), and most runs validate exactly what the run
+before validated. So the report and the release's N-Quads are kept under a key that hashes every input
+that can change them — each source file (its path and bytes: ontology, shapes, data, check queries),
+the base IRI, the versions of clair-kg and pyshacl, and the code that parses, validates and rebases —
+and the next run with the same key reads them instead of parsing and validating again.
+
+A change to any one file (a shape included) gives another key, so the whole graph is validated again:
+SHACL shapes can relate statements of different sources, so only a whole-graph run can say the graph
+conforms. The cache lives in the project, in ``.clair-kg-cache/`` (ignored by git); delete it, or set
+``CLAIR_KG_NO_CACHE=1``, to validate from scratch.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CACHE_DIR", "cached_release", "input_key", "keep_release"]
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .project import Project
+from .validate import Finding, ValidationReport
+
+CACHE_DIR = ".clair-kg-cache"
+#: releases kept at once (each is as large as the release's N-Quads); the oldest go first
+KEEP = 3
+#: the package's own code that decides what a release holds
+_CODE = ("sources.py", "validate.py", "release.py", "canonical.py", "release_cache.py")
+
+
+def _inputs(project: Project) -> list[Path]:
+    files = [*project.ontology_dir.rglob("*.ttl"), *project.checks_dir.glob("*.rq")]
+    if project.data_dir.is_dir():
+        files += project.data_dir.rglob("*.ttl")
+    return sorted(files)
+
+
+def input_key(project: Project) -> str:
+    """The hash of everything a release of ``project`` is made from."""
+    digest = hashlib.sha256()
+    try:
+        shacl = metadata.version("pyshacl")
+    except metadata.PackageNotFoundError:
+        shacl = "?"
+    digest.update(f"{__version__}\x1f{shacl}\x1f{project.base_iri}\x1f".encode())
+    here = Path(__file__).resolve().parent
+    for name in _CODE:
+        digest.update((here / name).read_bytes())
+    for path in _inputs(project):
+        digest.update(str(path.relative_to(project.root)).encode() + b"\x1f")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _folder(project: Project) -> Path | None:
+    if os.environ.get("CLAIR_KG_NO_CACHE"):
+        return None
+    return project.root / CACHE_DIR / "releases"
+
+
+def cached_release(project: Project, key: str) -> tuple[ValidationReport, bytes, tuple[str, ...]] | None:
+    """The report, N-Quads and graph IRIs kept under ``key``, or None (not kept, unreadable, caching off)."""
+    folder = _folder(project)
+    if folder is None:
+        return None
+    try:
+        body = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+        nquads = (folder / f"{key}.nq").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if hashlib.sha256(nquads).hexdigest() != body.get("nquads_sha256"):
+        return None  # half written, or changed by hand
+    report = ValidationReport(
+        conforms=bool(body["conforms"]),
+        findings=tuple(Finding(**f) for f in body["findings"]),
+        triples=int(body["triples"]),
+        checks_run=int(body["checks_run"]),
+    )
+    return report, nquads, tuple(body["graphs"])
+
+
+def keep_release(project: Project, key: str, report: ValidationReport, nquads: bytes,
+                 graphs: tuple[str, ...]) -> None:
+    """Keep a release under ``key`` (best effort: a read-only project just isn't cached)."""
+    folder = _folder(project)
+    if folder is None:
+        return
+    body = {
+        "conforms": report.conforms, "triples": report.triples, "checks_run": report.checks_run,
+        "findings": [asdict(f) for f in report.findings], "nquads_sha256": hashlib.sha256(nquads).hexdigest(),
+        "graphs": list(graphs),
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for suffix, data in ((".nq", nquads), (".json", json.dumps(body).encode("utf-8"))):
+            handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}")
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(tmp, folder / f"{key}{suffix}")
+        kept = sorted(folder.glob("*.json"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in kept[KEEP:]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".nq").unlink(missing_ok=True)
+    except OSError:
+        return
