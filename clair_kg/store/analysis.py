@@ -21,7 +21,7 @@ occurrence counts), so an unusual spelling errs towards refusing.
 
 from __future__ import annotations
 
-__all__ = ["QueryFacts", "analyse", "check_services", "looks_like_update", "mask_opaque", "query_form"]
+__all__ = ["TOKEN", "QueryFacts", "analyse", "check_services", "looks_like_update", "mask_opaque", "query_form"]
 
 import re
 from dataclasses import dataclass
@@ -35,19 +35,26 @@ _NAME_START = (
 )
 _NAME_CHAR = _NAME_START + "_0-9\u00b7\u0300-\u036f\u203f-\u2040\\-"
 
-_TOKEN = re.compile(
+#: the one SPARQL lexer (the analyser here, the error messages and the depth limit in .diagnostics):
+#: strings, IRIs and comments are whole tokens, so nothing inside one counts as syntax; an unterminated
+#: string runs to the end (a query being typed still tokenises); everything else is a word, a number or
+#: one punctuation token
+TOKEN = re.compile(
     r"""
     (?P<comment>\#[^\n\r]*)
-  | (?P<string>\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*\"\"\"
-             | '''(?:[^'\\]|\\.|'(?!''))*'''
-             | \"(?:[^\"\\\n\r]|\\.)*\"
-             | '(?:[^'\\\n\r]|\\.)*')
+  | (?P<string>\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*(?:\"\"\"|$)
+             | '''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)
+             | \"(?:[^\"\\\n\r]|\\.)*\"?
+             | '(?:[^'\\\n\r]|\\.)*'?)
   | (?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$][""" + _NAME_CHAR + r"""]+)
   | (?P<bnode>_:[""" + _NAME_CHAR + r""".]*)
   | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<pname>(?:[""" + _NAME_START + r"""][""" + _NAME_CHAR + r""".]*)?:(?:[""" + _NAME_CHAR + r""".:%]|\\.)*)
+  | (?P<pname>(?:[""" + _NAME_START + r"""][""" + _NAME_CHAR + r""".]*)?:
+               (?:[""" + _NAME_CHAR + r""":%]|\\.|\.(?=[""" + _NAME_CHAR + r""":%]))*)
+  | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
   | (?P<word>[A-Za-z_][A-Za-z_0-9]*)
+  | (?P<punct>\^\^|&&|\|\||!=|<=|>=|\S)
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -113,7 +120,7 @@ def analyse(text: str) -> QueryFacts:
     tokens: list[tuple[str, str]] = []
     rest: list[str] = []
     pos = 0
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         rest.append(text[pos:match.start()])
         pos = match.end()
         kind = match.lastgroup or ""
@@ -177,7 +184,7 @@ def mask_opaque(text: str) -> str:
     """``text`` with every comment, string and IRI blanked out (same length, same offsets)."""
     out: list[str] = []
     pos = 0
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         if match.lastgroup in _OPAQUE_KINDS:
             out.append(text[pos:match.start()])
             out.append(" " * (match.end() - match.start()))

@@ -41,34 +41,7 @@ from dataclasses import dataclass
 from ..errors import BadRequest
 from ..namespaces import PREFIXES, SPARQL_PREFIXES
 from ..settings import MAX_QUERY_DEPTH
-
-_NAME_START = (
-    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
-)
-_NAME_CHAR = _NAME_START + "_0-9\u00b7\u0300-\u036f\u203f-\u2040\\-"
-
-#: a SPARQL lexer good enough to find brackets, operators, prefixed names and token boundaries:
-#: strings, IRIs and comments are whole tokens, so a bracket inside one is never counted
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>\#[^\n\r]*)
-  | (?P<string>\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*(?:\"\"\"|$)
-             | '''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)
-             | \"(?:[^\"\\\n\r]|\\.)*\"?
-             | '(?:[^'\\\n\r]|\\.)*'?)
-  | (?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][""" + _NAME_CHAR + r"""]+)
-  | (?P<bnode>_:[""" + _NAME_CHAR + r""".]*)
-  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<pname>(?:[""" + _NAME_START + r"""][""" + _NAME_CHAR + r""".]*)?:
-               (?:[""" + _NAME_CHAR + r""":%]|\\.|\.(?=[""" + _NAME_CHAR + r""":%]))*)
-  | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
-  | (?P<word>[A-Za-z_][A-Za-z_0-9]*)
-  | (?P<punct>\^\^|&&|\|\||!=|<=|>=|\S)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+from .analysis import TOKEN
 
 _OPEN = {"(": ")", "{": "}", "[": "]"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
@@ -89,7 +62,7 @@ class _Token:
 
 
 def _tokens(query: str) -> Iterator[_Token]:
-    for match in _TOKEN.finditer(query):
+    for match in TOKEN.finditer(query):
         kind = match.lastgroup or ""
         if kind != "comment":
             yield _Token(kind, match.group(), match.start())
