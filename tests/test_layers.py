@@ -19,7 +19,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "clair_kg"
 
-BUILD_SIDE = ("clair_kg.sources", "clair_kg.validate", "clair_kg.release")
+BUILD_SIDE = ("clair_kg.sources", "clair_kg.validate", "clair_kg.release", "clair_kg.release_cache")
 SERVING = ("clair_kg.runtime", "clair_kg.web", "clair_kg.server")
 HEAVY = ("rdflib", "pyshacl", "owlrl")
 WEB_FRAMEWORK = ("fastapi", "starlette", "uvicorn", "jinja2")
@@ -37,6 +37,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "clair_kg.sources": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.validate": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.release": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
+    "clair_kg.release_cache": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.publish": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.store": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.sparql": (*BUILD_SIDE, *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
