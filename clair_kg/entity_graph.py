@@ -16,7 +16,7 @@ parameter, never pasted into the query text.
 
 from __future__ import annotations
 
-__all__ = ["EntityDocument", "Statement", "describe", "entity_iris", "exists", "label_language", "pick_label"]
+__all__ = ["EntityDocument", "Statement", "describe", "entity_iris", "label_language", "pick_label"]
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -65,7 +65,6 @@ SELECT DISTINCT ?x ?lp ?l WHERE {
 }
 """
 
-_EXISTS = "ASK { { ?e ?p ?o } UNION { ?s ?p ?e } }"
 
 
 @dataclass(frozen=True)
@@ -125,11 +124,6 @@ def pick_label(labels: dict[str, str], lang: str) -> str | None:
     return None if key is None else labels[key]
 
 
-def exists(store: Store, iri: str) -> bool:
-    """True when the graph mentions ``iri`` as a subject or an object."""
-    return store.ask(_EXISTS, bindings={"e": NamedNode(iri)})
-
-
 _ENTITY_IRIS = """
 SELECT DISTINCT ?e WHERE {
   { ?e ?p ?o } UNION { ?s ?p ?e }
@@ -138,7 +132,7 @@ SELECT DISTINCT ?e WHERE {
 
 
 def entity_iris(store: Store, base_iri: str) -> frozenset[str]:
-    """Every IRI under ``{base}id/`` the graph mentions (what :func:`exists` would say yes to).
+    """Every IRI under ``{base}id/`` the graph mentions, as a subject or an object.
 
     Read once per runtime, so ``/id`` and ``/doc`` learn whether an entity exists without a query.
     """

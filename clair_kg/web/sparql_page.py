@@ -73,8 +73,6 @@ async def page_context(
         reply = await service.answer(request.query, facts, request.dataset, media)
     except ClairKgError as exc:
         return {**context, "error": exc.message, "status": exc.status}
-    if reply.status != 200:
-        return {**context, "error": reply.message, "status": reply.status}
     base = [("query", request.query)]
     base += [("default-graph-uri", g) for g in request.dataset.default_graphs]
     base += [("named-graph-uri", g) for g in request.dataset.named_graphs]
