@@ -76,6 +76,15 @@ def test_load_publishes_the_release_idempotently_and_a_failure_keeps_the_previou
         store.close()
 
 
+def test_load_never_prints_a_password_from_the_urls() -> None:
+    # nothing listens on this port: the load fails after validating, and says what to run again
+    base = f"http://dba:s3cret-Pw@127.0.0.1:{free_port()}"
+    failed = _load("--query-url", base + "/query", "--data-url", base + "/store", "--timeout", "5")
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "s3cret-Pw" not in failed.stderr
+    assert f"--data-url http://dba:PASSWORD@{base.rsplit('@', 1)[1]}/store" in failed.stderr
+
+
 def test_store_down_then_back_503_with_retry_after_then_recovery(
     tmp_path: Path, settings: Settings, distribution: Distribution, release: Release
 ) -> None:

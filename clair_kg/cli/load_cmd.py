@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import StoreUnavailable
 from ..release import prepare_release
 from ..store import RemoteStore
+from ..store.dialects import without_password
 from .common import project_from_args
 
 
@@ -37,7 +38,8 @@ def run_load(args: argparse.Namespace) -> int:
     sys.stderr.write("clair-kg: validating…\n")
     release = prepare_release(project)  # ValidationFailed -> exit 1, the store untouched
     store = RemoteStore(args.query_url, data_url=args.data_url, timeout=args.timeout, base_iri=project.base_iri)
-    again = f"clair-kg load --query-url {args.query_url} --data-url {args.data_url}"
+    # the rerun line is printed, so a password in a URL is replaced by a placeholder for the user to fill in
+    again = f"clair-kg load --query-url {without_password(args.query_url)} --data-url {without_password(args.data_url)}"
     try:
         store.load_nquads(release.nquads, replace=True)
         quads, statements = len(store), store.statements()
@@ -53,7 +55,7 @@ def run_load(args: argparse.Namespace) -> int:
                                f"{release.info.quads}; it may not apply a Graph Store PUT of a whole dataset. "
                                f"Check it, then run: {again}")
     sys.stderr.write(
-        f"clair-kg: {args.query_url} now holds release {release.info.sha256[:12]}: {statements} statements in "
-        f"the merged graph, {quads} across {len(release.info.graphs)} source graphs\n"
+        f"clair-kg: {without_password(args.query_url)} now holds release {release.info.sha256[:12]}: "
+        f"{statements} statements in the merged graph, {quads} across {len(release.info.graphs)} source graphs\n"
     )
     return 0

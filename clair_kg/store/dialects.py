@@ -298,6 +298,15 @@ def _credentials(url: str) -> tuple[httpx.DigestAuth | None, str]:
     return httpx.DigestAuth(parts.username, parts.password or ""), plain
 
 
+def without_password(url: str) -> str:
+    """``url`` fit to print: a password in it becomes ``PASSWORD`` (messages end up in logs and terminals)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:PASSWORD@{parts.hostname or ''}" + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 def _update_url(data_url: str) -> str:
     """The SPARQL Update endpoint beside a Graph Store endpoint: /sparql-graph-crud-auth -> /sparql-auth."""
     parts = urlsplit(data_url)
@@ -311,7 +320,7 @@ def _write(client: httpx.Client, method: str, url: str, graph: str, body: bytes,
         response = client.request(method, url, params={"graph-uri": graph}, content=body,
                                   auth=auth or httpx.USE_CLIENT_DEFAULT, headers={"Content-Type": "text/turtle"})
     except httpx.HTTPError as exc:
-        raise StoreUnavailable(f"the store at {url} did not answer: {exc}") from exc
+        raise StoreUnavailable(f"the store at {without_password(url)} did not answer: {exc}") from exc
     if response.status_code == 401:
         raise StoreUnavailable(f"loading <{graph}> was refused (401): the store wants a user and password "
                                "(digest auth) in the data URL, http://USER:PASSWORD@host:8890/sparql-graph-crud-auth")
@@ -324,7 +333,7 @@ def _update(client: httpx.Client, url: str, update: str, auth: httpx.DigestAuth 
         response = client.post(url, data={"query": update}, auth=auth or httpx.USE_CLIENT_DEFAULT,
                                headers={"Accept": "application/sparql-results+json"})
     except httpx.HTTPError as exc:
-        raise StoreUnavailable(f"the store at {url} did not answer: {exc}") from exc
+        raise StoreUnavailable(f"the store at {without_password(url)} did not answer: {exc}") from exc
     if response.status_code >= 300:
         raise StoreUnavailable(f"making the merged graph failed with {response.status_code}: {response.text[:300]}")
 
@@ -335,7 +344,7 @@ def detect(client: httpx.Client, query_url: str) -> Dialect:
         response = client.get(query_url, params={"query": "ASK {}"},
                               headers={"Accept": "application/sparql-results+json"})
     except httpx.HTTPError as exc:
-        raise StoreUnavailable(f"the SPARQL store at {query_url} did not answer: {exc}") from exc
+        raise StoreUnavailable(f"the SPARQL store at {without_password(query_url)} did not answer: {exc}") from exc
     if response.headers.get("server", "").startswith("Virtuoso"):
         return Virtuoso()
     return STANDARD

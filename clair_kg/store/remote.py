@@ -37,7 +37,7 @@ from .base import (
     Term,
 )
 from .diagnostics import check_depth, declare_prefixes
-from .dialects import Dialect, Virtuoso, detect
+from .dialects import Dialect, Virtuoso, detect, without_password
 
 
 class RemoteStore:
@@ -53,6 +53,8 @@ class RemoteStore:
                  base_iri: str | None = None, dialect: Dialect | None = None) -> None:
         self.query_url = query_url
         self.data_url = data_url
+        #: the query URL as messages show it (they reach /sparql clients and logs): no password
+        self.shown_url = without_password(query_url)
         # Relative IRIs in queries resolve against the dataset's base, as on the embedded store: a
         # BASE before the query's own prologue (a BASE of the query's own still wins).
         self._base = f"BASE <{base_iri}>\n" if base_iri else ""
@@ -107,7 +109,7 @@ class RemoteStore:
         try:
             response = dialect.send(self._client, self.query_url, text, params, accept)
         except httpx.HTTPError as exc:
-            raise StoreUnavailable(f"the SPARQL store at {self.query_url} did not answer: {exc}") from exc
+            raise StoreUnavailable(f"the SPARQL store at {self.shown_url} did not answer: {exc}") from exc
         if response.status_code >= 300:
             raise dialect.error(query, response)
         return response
@@ -135,7 +137,7 @@ class RemoteStore:
         try:
             return [q.triple for q in pyoxigraph.parse(response.content, format=RdfFormat.N_TRIPLES)]
         except (SyntaxError, ValueError) as exc:
-            raise StoreUnavailable(f"the SPARQL store at {self.query_url} answered something that is not "
+            raise StoreUnavailable(f"the SPARQL store at {self.shown_url} answered something that is not "
                                    f"N-Triples: {exc}") from exc
 
     def _results(self, response: httpx.Response) -> QuerySolutions | QueryBoolean:
@@ -143,7 +145,7 @@ class RemoteStore:
             return pyoxigraph.parse_query_results(self.dialect.results_body(response.content),
                                                   format=QueryResultsFormat.JSON)
         except (SyntaxError, ValueError) as exc:
-            raise StoreUnavailable(f"the SPARQL store at {self.query_url} answered something that is not "
+            raise StoreUnavailable(f"the SPARQL store at {self.shown_url} answered something that is not "
                                    f"SPARQL results: {exc}") from exc
 
     def execute(
@@ -191,7 +193,7 @@ class RemoteStore:
             response = self._client.request("PUT" if replace else "POST", url, content=data,
                                             headers={"Content-Type": media_type})
         except httpx.HTTPError as exc:
-            raise StoreUnavailable(f"the store at {self.data_url} did not answer: {exc}") from exc
+            raise StoreUnavailable(f"the store at {without_password(url)} did not answer: {exc}") from exc
         if response.status_code >= 300:
             raise StoreUnavailable(f"loading failed with {response.status_code}: {response.text[:300]}")
 
