@@ -335,3 +335,33 @@ def test_openapi_operation_ids_are_unique_and_head_still_works(client: TestClien
     assert head.status_code == 200
     assert head.headers["content-type"].startswith("text/turtle")
     assert head.content == b""
+
+
+def test_a_server_sends_the_handed_over_files_from_disk_with_ranges(  # type: ignore[no-untyped-def]
+    tmp_path, settings, embedded_store, distribution
+) -> None:
+    """What `clair-kg serve`'s web processes do: the files stay on disk, none is held in memory."""
+    from conftest import app_for
+
+    from clair_kg.publish import read_distribution, write_distribution
+
+    write_distribution(distribution, tmp_path / "dist", manifest=True)
+    on_disk = read_distribution(tmp_path / "dist")
+    assert all(f.path is not None for f in on_disk.files)
+    def listing(dist):  # type: ignore[no-untyped-def]
+        return [(f.name, f.sha256, f.size) for f in dist.files]
+
+    assert listing(on_disk) == listing(distribution)
+    with TestClient(app_for(settings, embedded_store, on_disk)) as disk_client:
+        for built in distribution.files:
+            r = disk_client.get(f"/downloads/{built.name}")
+            assert r.status_code == 200 and r.content == built.data, built.name
+            assert r.headers["etag"] == f'"{built.sha256[:32]}"'
+            assert disk_client.get(f"/downloads/{built.name}",
+                                   headers={"if-none-match": r.headers["etag"]}).status_code == 304
+        big = max(distribution.files, key=lambda f: f.size)
+        part = disk_client.get(f"/downloads/{big.name}", headers={"range": "bytes=10-19"})
+        assert part.status_code == 206 and part.content == big.data[10:20]
+        assert part.headers["content-range"] == f"bytes 10-19/{big.size}"
+        head = disk_client.head(f"/downloads/{big.name}")
+        assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) == big.size

@@ -51,18 +51,40 @@ MANIFEST = "publication.json"
 
 @dataclass(frozen=True)
 class DistFile:
+    """One file of a release: its bytes as built, or (read back for a server) where they are on disk.
+
+    A web process serves a file from disk rather than holding it: at 10^6 statements the dumps are
+    hundreds of MB, and every web process would otherwise keep its own copy.
+    """
+
     name: str
     media_type: str
-    data: bytes
+    content: bytes | Path
     compressed: bool = False
+    #: the SHA-256 read from the manifest, for a file on disk (not hashed again at each start)
+    digest: str | None = None
+
+    @property
+    def data(self) -> bytes:
+        return self.content if isinstance(self.content, bytes) else self.content.read_bytes()
+
+    @property
+    def path(self) -> Path | None:
+        """Where the file is, when it is served from disk."""
+        return self.content if isinstance(self.content, Path) else None
 
     @cached_property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        if self.digest is not None:
+            return self.digest
+        if isinstance(self.content, Path):
+            with self.content.open("rb") as handle:
+                return hashlib.file_digest(handle, "sha256").hexdigest()
+        return hashlib.sha256(self.content).hexdigest()
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return len(self.content) if isinstance(self.content, bytes) else self.content.stat().st_size
 
     def entry(self) -> FileEntry:
         return FileEntry(self.name, self.media_type, self.size, self.sha256, self.compressed)
@@ -149,13 +171,17 @@ def write_distribution(dist: Distribution, out: Path, *, manifest: bool = False)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         for f in dist.files:
-            path = tmp / f.name
-            with open(path, "wb") as handle:
-                handle.write(f.data)
+            with open(tmp / f.name, "wb") as handle:
+                if f.path is not None:
+                    with f.path.open("rb") as src:
+                        shutil.copyfileobj(src, handle)
+                else:
+                    handle.write(f.data)
                 handle.flush()
                 os.fsync(handle.fileno())
         if manifest:
-            entries = [{"name": f.name, "media_type": f.media_type, "compressed": f.compressed} for f in dist.files]
+            entries = [{"name": f.name, "media_type": f.media_type, "compressed": f.compressed, "sha256": f.sha256}
+                       for f in dist.files]
             body = {"metadata": metadata_to_json(dist.metadata), "files": entries}
             (tmp.parent / f"{out.name}.{MANIFEST}").write_text(json.dumps(body), encoding="utf-8")
         os.chmod(tmp, 0o755)  # noqa: S103 - a published folder is world-readable, as dist/ would be
@@ -174,11 +200,14 @@ def write_distribution(dist: Distribution, out: Path, *, manifest: bool = False)
 
 
 def read_distribution(folder: Path) -> Distribution:
-    """The distribution :func:`write_distribution` wrote with ``manifest=True`` into ``folder``."""
+    """The distribution :func:`write_distribution` wrote with ``manifest=True`` into ``folder``.
+
+    The files stay on disk (each :class:`DistFile` names its path); only ``void.ttl`` is read, to parse it.
+    """
     folder = folder.resolve()
     body = json.loads((folder.parent / f"{folder.name}.{MANIFEST}").read_text(encoding="utf-8"))
     files = tuple(
-        DistFile(e["name"], e["media_type"], (folder / e["name"]).read_bytes(), bool(e["compressed"]))
+        DistFile(e["name"], e["media_type"], folder / e["name"], bool(e["compressed"]), digest=e["sha256"])
         for e in body["files"]
     )
     void = next(f for f in files if f.name == "void.ttl")

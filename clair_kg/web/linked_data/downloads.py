@@ -1,8 +1,10 @@
 """``/downloads/``: the release's dumps, dataset description and checksums, with a listing page.
 
-The files are built in memory from the store on first use (:func:`~.common.publication`), so a
-server needs no prior ``clair-kg build``. Each has its media type, exact ``Content-Length`` and an
-ETag from its SHA-256; ``.gz`` files are served as ``application/gzip`` (the bytes as built).
+The files are the release's, published once before serving (:func:`clair_kg.release.publish_release`,
+the same code as ``clair-kg build``). A server started by ``clair-kg serve`` sends them from the
+hand-over folder on disk, so no web process holds the dumps in memory, and byte ranges work (a large
+download can resume). Each has its media type, exact ``Content-Length`` and an ETag from its SHA-256;
+``.gz`` files are served as ``application/gzip`` (the bytes as built).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from ...errors import NotFound
 from ..http import not_modified, not_modified_response, standard_headers
@@ -74,4 +76,6 @@ def download(name: str, request: Request) -> Response:
     if not_modified(request, tag):
         return not_modified_response(tag, headers)
     media = "application/gzip" if f.compressed else content_type(f.media_type)
+    if f.path is not None:
+        return FileResponse(f.path, media_type=media, headers=headers)
     return Response(f.data, media_type=media, headers=headers)
