@@ -1,8 +1,10 @@
 """Run /sparql queries so that an overrunning one can be stopped.
 
 pyoxigraph cannot cancel a running query, so :class:`WorkerPool` evaluates queries in a few
-separate processes (``settings.query_workers``), each with its own copy of the graph (loaded from
-the N-Quads hand-over) or the on-disk store opened read-only. The web process sends a job over a
+separate processes (``settings.query_workers``). Under ``clair-kg serve`` with the in-memory store
+they are forked by the store holder (:class:`HolderLink`), so they share its one loaded copy of the
+graph; otherwise each loads the N-Quads hand-over itself or opens the on-disk store read-only
+(:class:`GraphSource`). The web process sends a job over a
 Unix socket and awaits the reply with a deadline; a worker that misses it is killed (SIGKILL: its
 CPU work ends at once) and a fresh one is started in the background. The client gets
 :class:`~clair_kg.errors.QueryTimeout` (503) at the deadline, not when the query would have ended.
@@ -12,7 +14,7 @@ evaluates queries on a few threads of the web process itself (pyoxigraph release
 evaluates), with no inter-process hop per query. It cannot stop a runaway query either, so on an
 overrun it answers 503 and calls ``on_overrun``: the web process then stops accepting connections,
 lets its other requests finish for a short grace, and exits; its supervisor has already started a
-replacement (:mod:`clair_kg.serving`). The process's exit is what ends the query's CPU work.
+replacement (:mod:`clair_kg.server.process`). The process's exit is what ends the query's CPU work.
 
 For a remote store, :class:`StoreRunner` runs the query on the store in a thread; the remote
 server does the work and the HTTP client's timeout bounds it.
@@ -22,15 +24,19 @@ Both executors have the same one method, ``run(job) -> Reply``, plus ``close()``
 
 from __future__ import annotations
 
-__all__ = ["Executor", "GraphSource", "StoreRunner", "ThreadRunner", "WorkerPool", "graph_source_for"]
+__all__ = ["Executor", "GraphSource", "HolderLink", "StoreRunner", "ThreadRunner", "WorkerPool", "graph_source_for"]
 
 import asyncio
 import contextlib
 import os
+import select
+import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,14 +65,60 @@ class Executor(Protocol):
     async def close(self) -> None: ...
 
 
+#: what a web process sends the store holder to ask for one more query worker
+WORKER_REQUEST = b"worker"
+#: the holder's reply: the new worker's pid (0: it could not fork), with its socket and pidfd as SCM_RIGHTS
+WORKER_REPLY = struct.Struct("=q")
+
+
+class HolderLink:
+    """A web process's line to the store holder, which forks its query workers from the loaded store.
+
+    The holder makes one before it builds the runtime (so before any web process exists) and
+    gives each web process it forks the process's own end of a ``SOCK_SEQPACKET`` pair
+    (:meth:`attach`). :meth:`spawn` asks for a worker and receives the worker's socket and a pidfd
+    (``SCM_RIGHTS``): the worker is the holder's child — the holder reaps it — and this process
+    kills it through the pidfd, which can never signal a recycled pid.
+    """
+
+    def __init__(self) -> None:
+        self.sock: socket.socket | None = None
+        self._lock = threading.Lock()  # one request in flight per web process: replies come in order
+
+    def attach(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def spawn(self) -> tuple[socket.socket, int, int | None]:
+        """A new worker: (its socket, its pid, a pidfd or None). Blocking: run it in a thread.
+
+        :raises StoreUnavailable: no holder is attached, it has gone, or it could not fork.
+        """
+        if self.sock is None:
+            raise StoreUnavailable("this web process has no store holder to start query workers")
+        with self._lock:
+            try:
+                self.sock.sendall(WORKER_REQUEST)
+                message, fds, _, _ = socket.recv_fds(self.sock, WORKER_REPLY.size, 2)
+            except OSError as exc:
+                raise StoreUnavailable(f"the store holder did not start a query worker: {exc}") from exc
+        (pid,) = WORKER_REPLY.unpack(message) if len(message) == WORKER_REPLY.size else (0,)
+        if pid <= 0 or not fds:
+            for fd in fds:
+                os.close(fd)
+            raise StoreUnavailable("the store holder could not start a query worker")
+        return socket.socket(fileno=fds[0]), pid, (fds[1] if len(fds) > 1 else None)
+
+
 @dataclass(frozen=True)
 class GraphSource:
-    """Where a worker gets the graph: an N-Quads file, or an on-disk store opened read-only."""
+    """Where a worker gets the graph: the store holder, an N-Quads file, or an on-disk store opened read-only."""
 
     nquads: Path | None = None
     store_path: Path | None = None
     #: a temporary file the pool removes when it closes
     owned: bool = False
+    #: the store holder that forks workers sharing its loaded store (then nquads/store_path are unused)
+    holder: HolderLink | None = None
 
     def worker_args(self) -> list[str]:
         if self.store_path is not None:
@@ -74,10 +126,16 @@ class GraphSource:
         return ["--nquads", str(self.nquads)] if self.nquads is not None else []
 
 
-def graph_source_for(store: Store, *, store_path: Path | None, nquads: Path | None) -> GraphSource | None:
-    """How workers can load the graph ``store`` serves; None when only ``store`` itself can answer."""
+def graph_source_for(store: Store, *, store_path: Path | None,
+                     nquads: Path | GraphSource | None) -> GraphSource | None:
+    """How workers can load the graph ``store`` serves; None when only ``store`` itself can answer.
+
+    ``nquads`` may already be a source (a store holder's, from ``clair-kg serve``): it is used as is.
+    """
     if not isinstance(store, EmbeddedStore):
         return None
+    if isinstance(nquads, GraphSource):
+        return nquads
     if store_path is not None:
         return GraphSource(store_path=store_path)
     if nquads is not None:
@@ -159,8 +217,40 @@ def _expire(waiter: asyncio.Future[bytes]) -> None:
         waiter.set_exception(TimeoutError())
 
 
+class _Forked:
+    """A worker the store holder forked: not our child, so it is killed by pidfd and reaped by the holder."""
+
+    def __init__(self, pid: int, pidfd: int | None) -> None:
+        self.pid = pid
+        self.pidfd = pidfd
+
+    def poll(self) -> int | None:
+        """None while the worker runs, else -1 (its exit code is its parent's to read)."""
+        if self.pidfd is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return -1
+            return None
+        readable, _, _ = select.select([self.pidfd], [], [], 0)
+        return -1 if readable else None
+
+    def kill(self) -> None:
+        if self.pidfd is not None:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        else:
+            os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self, timeout: float) -> None:
+        """Wait until the worker has exited (its CPU work has stopped), at most ``timeout`` seconds."""
+        if self.pidfd is not None:
+            select.select([self.pidfd], [], [], timeout)
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
 class _Worker:
-    def __init__(self, proc: subprocess.Popen[bytes], channel: _Channel) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes] | _Forked, channel: _Channel) -> None:
         self.proc = proc
         self.channel = channel
 
@@ -200,16 +290,22 @@ class WorkerPool:
         return sorted(w.proc.pid for w in self._workers)
 
     async def _spawn(self) -> None:
-        parent_sock, child_sock = socket.socketpair()
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "clair_kg.sparql.worker", "--fd", str(child_sock.fileno()),
-                 "--parent", str(os.getpid()), *self.source.worker_args()],
-                pass_fds=(child_sock.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
-        finally:
-            child_sock.close()
+        proc: subprocess.Popen[bytes] | _Forked
+        holder = self.source.holder
+        if holder is not None:  # forked by the store holder: the graph is already loaded, and shared
+            parent_sock, pid, pidfd = await asyncio.to_thread(holder.spawn)
+            proc = _Forked(pid, pidfd)
+        else:
+            parent_sock, child_sock = socket.socketpair()
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "clair_kg.sparql.worker", "--fd", str(child_sock.fileno()),
+                     "--parent", str(os.getpid()), *self.source.worker_args()],
+                    pass_fds=(child_sock.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                )
+            finally:
+                child_sock.close()
         _, channel = await asyncio.get_running_loop().create_unix_connection(_Channel, sock=parent_sock)
         worker = _Worker(proc, channel)
         self._workers.add(worker)
