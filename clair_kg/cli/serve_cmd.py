@@ -4,10 +4,10 @@ This process validates and publishes the release once (the same code as ``clair-
 the hand-over folder (:mod:`clair_kg.server.handover`) and holds the port, then replaces itself
 (``os.execv``, same pid) with the store holder, ``python -m clair_kg.server.supervisor``: a fresh
 interpreter that never loaded the build side (rdflib, pyshacl), so none of that memory lives on.
-The holder loads the store once and forks the ``--workers`` web processes (each on its own ``SO_REUSEPORT`` socket) and their
-``query_workers`` SPARQL worker processes from it, so they share one copy of the graph
-(:mod:`clair_kg.server.holder`). On Ctrl-C or SIGTERM it stops every one of them; each also dies
-with it, so none is left behind.
+The holder loads the store once and forks the ``--workers`` web processes (each on its own
+``SO_REUSEPORT`` socket) and their ``query_workers`` SPARQL worker processes from it, so they
+share one copy of the graph (:mod:`clair_kg.server.holder`). On Ctrl-C or SIGTERM it stops every
+one of them; each also dies with it, so none is left behind.
 """
 
 from __future__ import annotations

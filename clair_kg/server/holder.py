@@ -26,6 +26,7 @@ import hashlib
 import os
 import signal
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ class Prepared:
 
     handover: Handover
     labels: Path
+    #: seconds spent loading the store and getting the search index, and whether the index was cached
+    timings: tuple[float, float, bool] = (0.0, 0.0, False)
     #: the loaded in-memory store (None: each web process opens its own store after the fork)
     store: EmbeddedStore | None = None
     runtime: Runtime | None = None
@@ -66,11 +69,15 @@ def prepare(handover: Handover, *, labels_cache: Path | None) -> Prepared:
     settings = handover.settings
     restart = settings.query_isolation is QueryIsolation.RESTART
     retirer = Retirer(os.getpid()) if restart else None  # each forked web process gets its own copy
+    started = time.perf_counter()
     if settings.store_path is not None or settings.remote_query_url:
-        return Prepared(handover, label_index_for(handover, None, labels_cache), retirer=retirer)
+        labels, cached = label_index_for(handover, None, labels_cache)
+        return Prepared(handover, labels, (0.0, time.perf_counter() - started, cached), retirer=retirer)
     store = EmbeddedStore(base_iri=settings.base_iri)
     store.load_nquads(handover.graph.read_bytes())
-    labels = label_index_for(handover, store, labels_cache)
+    loaded = time.perf_counter()
+    labels, cached = label_index_for(handover, store, labels_cache)
+    timings = (loaded - started, time.perf_counter() - loaded, cached)
     link = None if restart else HolderLink()
     runtime = build_runtime(
         settings, store, handover.distribution, release=handover.release,
@@ -84,7 +91,7 @@ def prepare(handover: Handover, *, labels_cache: Path | None) -> Prepared:
     # so no forked process's garbage collector writes to (and so copies) the pages they are on.
     gc.collect()
     gc.freeze()
-    return Prepared(handover, labels, store, runtime, app, link, retirer)
+    return Prepared(handover, labels, timings, store, runtime, app, link, retirer)
 
 
 def _index_key(handover: Handover) -> str:
@@ -94,8 +101,8 @@ def _index_key(handover: Handover) -> str:
     return digest.hexdigest()
 
 
-def label_index_for(handover: Handover, store: EmbeddedStore | None, cache: Path | None) -> Path:
-    """The label index of the hand-over's release: the cached one, else one built now (and cached).
+def label_index_for(handover: Handover, store: EmbeddedStore | None, cache: Path | None) -> tuple[Path, bool]:
+    """The label index of the hand-over's release, and whether it was cached; else one built now (and cached).
 
     ``store`` is the loaded release (None: the child loads the N-Quads into a store of its own).
     Without a cache folder the index goes into the hand-over folder.
@@ -106,7 +113,7 @@ def label_index_for(handover: Handover, store: EmbeddedStore | None, cache: Path
         target = cache / f"{_index_key(handover)}.sqlite"
         if target.is_file():
             os.utime(target)  # most recently used: kept longest
-            return target
+            return target, True
         cache.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}")
     _build_in_child(handover, store, partial)
@@ -115,7 +122,7 @@ def label_index_for(handover: Handover, store: EmbeddedStore | None, cache: Path
         kept = sorted(cache.glob("*.sqlite"), key=lambda f: f.stat().st_mtime, reverse=True)
         for old in kept[KEEP_INDEXES:]:
             old.unlink(missing_ok=True)
-    return target
+    return target, False
 
 
 def _build_in_child(handover: Handover, store: EmbeddedStore | None, path: Path) -> None:
