@@ -212,3 +212,33 @@ def test_a_second_start_opens_the_cached_search_index(synthetic: Path) -> None:
         finally:
             stop_server(server)
     assert inodes[0] and inodes[0] <= inodes[1]  # the same file, not rebuilt (a rebuild replaces the inode)
+
+
+def test_a_forked_worker_that_copied_its_pages_is_seen_to_have() -> None:
+    """What recycling looks at: the share of a forked process's memory it has written to since the fork."""
+    from clair_kg.sparql.executor import _Forked
+
+    block = bytearray(64 * 2**20)  # 64 MB the parent has touched, so the child maps it
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.read(go_r, 1)
+        for i in range(0, len(block), 4096):  # write every page: each becomes the child's own copy
+            block[i] = 1
+        os.write(ready_w, b"x")
+        os.read(go_r, 1)
+        os._exit(0)
+    try:
+        child = _Forked(pid, os.pidfd_open(pid))
+        before = child.copied_share()
+        os.write(go_w, b"x")
+        os.read(ready_r, 1)
+        after = child.copied_share()
+        assert before < 0.25 < 0.5 < after, (before, after)
+        assert child.poll() is None
+    finally:
+        os.write(go_w, b"x")
+        os.waitpid(pid, 0)
+        for fd in (ready_r, ready_w, go_r, go_w):
+            os.close(fd)

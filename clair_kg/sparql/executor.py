@@ -4,7 +4,10 @@ pyoxigraph cannot cancel a running query, so :class:`WorkerPool` evaluates queri
 separate processes (``settings.query_workers``). Under ``clair-kg serve`` with the in-memory store
 they are forked by the store holder (:class:`HolderLink`), so they share its one loaded copy of the
 graph; otherwise each loads the N-Quads hand-over itself or opens the on-disk store read-only
-(:class:`GraphSource`). The web process sends a job over a
+(:class:`GraphSource`). pyoxigraph writes to the store's pages as it reads them, so a forked worker
+slowly copies the pages its queries touch; after a slow query, one that has copied more than
+:data:`RECYCLE_SHARE` of what it maps is replaced by a fresh fork (its copy is dropped).
+The web process sends a job over a
 Unix socket and awaits the reply with a deadline; a worker that misses it is killed (SIGKILL: its
 CPU work ends at once) and a fresh one is started in the background. The client gets
 :class:`~clair_kg.errors.QueryTimeout` (503) at the deadline, not when the query would have ended.
@@ -37,11 +40,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import pyoxigraph
 
@@ -53,6 +56,10 @@ from .evaluate import evaluate
 from .wire import HEADER, Job, Reply, decode_reply, encode_job, frame
 
 _START_TIMEOUT = 120.0  # seconds a new worker may take to load the graph
+#: a forked worker that has copied more than this share of the memory it maps is replaced by a fresh fork
+RECYCLE_SHARE = 0.5
+#: ...checked after a query that took at least this long (quick ones copy little; reading smaps costs ms)
+_RECYCLE_CHECK_S = 0.05
 
 
 class Executor(Protocol):
@@ -241,6 +248,18 @@ class _Forked:
         else:
             os.kill(self.pid, signal.SIGKILL)
 
+    def copied_share(self) -> float:
+        """How much of the memory the worker maps it has copied (written to) since the fork, 0..1.
+
+        pyoxigraph's in-memory store writes to what it reads (a full scan copied 560 of the 680 MB a
+        10^6-statement store takes), so a worker drifts from sharing the holder's pages to owning them.
+        """
+        fields: dict[str, int] = {}
+        for line in Path(f"/proc/{self.pid}/smaps_rollup").read_text().splitlines()[1:]:
+            key, _, value = line.partition(":")
+            fields[key] = int(value.split()[0])
+        return fields.get("Private_Dirty", 0) / max(1, fields.get("Rss", 1))
+
     def wait(self, timeout: float) -> None:
         """Wait until the worker has exited (its CPU work has stopped), at most ``timeout`` seconds."""
         if self.pidfd is not None:
@@ -281,6 +300,8 @@ class WorkerPool:
         #: queries stopped at the time limit, and workers that died mid-query (for /metrics)
         self.stopped = 0
         self.died = 0
+        #: forked workers replaced because they had copied too much of the shared store
+        self.recycled = 0
 
     async def start(self) -> None:
         """Start every worker and wait until each has loaded the graph."""
@@ -327,9 +348,7 @@ class WorkerPool:
         self._discard(worker)
         if self._closed:
             return
-        task = asyncio.get_running_loop().create_task(self._respawn())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(self._respawn())
 
     async def _respawn(self) -> None:
         with contextlib.suppress(ClairKgError):
@@ -353,6 +372,7 @@ class WorkerPool:
                 raise QueryTimeout(
                     f"every query worker stayed busy for the {self.timeout:g} s query time limit; try again later"
                 ) from None
+        started = loop.time()
         try:
             payload = await worker.call(encode_job(job), max(loop.time() + 0.05, deadline))
         except TimeoutError:
@@ -368,8 +388,29 @@ class WorkerPool:
         except BaseException:  # cancelled mid-call: the worker's state is unknown
             self._replace(worker)
             raise
-        self._idle.put_nowait(worker)
+        if isinstance(worker.proc, _Forked) and loop.time() - started >= _RECYCLE_CHECK_S:
+            self._background(self._recycle_or_keep(worker))  # the reply need not wait for the check
+        else:
+            self._idle.put_nowait(worker)
         return decode_reply(payload)
+
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _recycle_or_keep(self, worker: _Worker) -> None:
+        """Back to the idle queue, or, if it now owns most of its pages, replaced by a fresh fork."""
+        assert isinstance(worker.proc, _Forked)
+        try:
+            copied = await asyncio.to_thread(worker.proc.copied_share)
+        except (OSError, ValueError):
+            copied = 1.0  # gone, or unreadable: start another
+        if copied > RECYCLE_SHARE:
+            self.recycled += 1
+            self._replace(worker)
+        elif not self._closed:
+            self._idle.put_nowait(worker)
 
     async def close(self) -> None:
         self._closed = True
