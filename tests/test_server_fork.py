@@ -231,11 +231,12 @@ def test_a_forked_worker_that_copied_its_pages_is_seen_to_have() -> None:
         os._exit(0)
     try:
         child = _Forked(pid, os.pidfd_open(pid))
-        before = child.copied_share()
+        before, mapped = child.copied()
         os.write(go_w, b"x")
         os.read(ready_r, 1)
-        after = child.copied_share()
-        assert before < 0.25 < 0.5 < after, (before, after)
+        after, mapped_after = child.copied()
+        assert mapped >= 64 * 1024 and mapped_after >= 64 * 1024  # the child maps the parent's block...
+        assert before < 0.25 * mapped and after > 0.5 * mapped_after, (before, after, mapped_after)  # ...then owns it
         assert child.poll() is None
     finally:
         os.write(go_w, b"x")

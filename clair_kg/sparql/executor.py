@@ -56,8 +56,11 @@ from .evaluate import evaluate
 from .wire import HEADER, Job, Reply, decode_reply, encode_job, frame
 
 _START_TIMEOUT = 120.0  # seconds a new worker may take to load the graph
-#: a forked worker that has copied more than this share of the memory it maps is replaced by a fresh fork
-RECYCLE_SHARE = 0.5
+#: a forked worker that has copied more than this share of the memory it maps (and more than
+#: RECYCLE_MIN_KB) is replaced by a fresh fork: with 2 web processes x 2 workers, at most about one
+#: more copy of the store in all. A full scan of the default graph copies about a third of the pages.
+RECYCLE_SHARE = 0.25
+RECYCLE_MIN_KB = 64 * 1024
 #: ...checked after a query that took at least this long (quick ones copy little; reading smaps costs ms)
 _RECYCLE_CHECK_S = 0.05
 
@@ -248,8 +251,8 @@ class _Forked:
         else:
             os.kill(self.pid, signal.SIGKILL)
 
-    def copied_share(self) -> float:
-        """How much of the memory the worker maps it has copied (written to) since the fork, 0..1.
+    def copied(self) -> tuple[int, int]:
+        """(kB the worker has copied — written to — since the fork, kB it maps): ``Private_Dirty``, ``Rss``.
 
         pyoxigraph's in-memory store writes to what it reads (a full scan copied 560 of the 680 MB a
         10^6-statement store takes), so a worker drifts from sharing the holder's pages to owning them.
@@ -258,7 +261,7 @@ class _Forked:
         for line in Path(f"/proc/{self.pid}/smaps_rollup").read_text().splitlines()[1:]:
             key, _, value = line.partition(":")
             fields[key] = int(value.split()[0])
-        return fields.get("Private_Dirty", 0) / max(1, fields.get("Rss", 1))
+        return fields.get("Private_Dirty", 0), fields.get("Rss", 0)
 
     def wait(self, timeout: float) -> None:
         """Wait until the worker has exited (its CPU work has stopped), at most ``timeout`` seconds."""
@@ -403,10 +406,10 @@ class WorkerPool:
         """Back to the idle queue, or, if it now owns most of its pages, replaced by a fresh fork."""
         assert isinstance(worker.proc, _Forked)
         try:
-            copied = await asyncio.to_thread(worker.proc.copied_share)
+            private, mapped = await asyncio.to_thread(worker.proc.copied)
         except (OSError, ValueError):
-            copied = 1.0  # gone, or unreadable: start another
-        if copied > RECYCLE_SHARE:
+            private, mapped = RECYCLE_MIN_KB + 1, 0  # gone, or unreadable: start another
+        if private > RECYCLE_MIN_KB and private > RECYCLE_SHARE * mapped:
             self.recycled += 1
             self._replace(worker)
         elif not self._closed:
