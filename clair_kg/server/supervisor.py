@@ -38,6 +38,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import ClairKgError
 from ..sparql.executor import WORKER_REPLY, WORKER_REQUEST
 from ..sparql.worker import die_with_parent, serve_jobs
 from .handover import read_handover
@@ -309,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
                          labels_cache=args.labels_cache, held=held)
     except KeyboardInterrupt:
         return 0
+    except ClairKgError as exc:  # as the CLI reports it: this process took the CLI's place
+        sys.stderr.write(f"clair-kg: {exc.message}\n")
+        return 1
     finally:
         if held is not None:
             held.close()

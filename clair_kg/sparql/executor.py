@@ -254,8 +254,9 @@ class _Forked:
     def copied(self) -> tuple[int, int]:
         """(kB the worker has copied — written to — since the fork, kB it maps): ``Private_Dirty``, ``Rss``.
 
-        pyoxigraph's in-memory store writes to what it reads (a full scan copied 560 of the 680 MB a
-        10^6-statement store takes), so a worker drifts from sharing the holder's pages to owning them.
+        Evaluating over pyoxigraph's in-memory store writes to the pages it reads (measured: a scan of
+        every named graph copied 559 of the 680 MB a 10^6-statement store takes), so a worker drifts
+        from sharing the holder's pages to owning them.
         """
         fields: dict[str, int] = {}
         for line in Path(f"/proc/{self.pid}/smaps_rollup").read_text().splitlines()[1:]:
