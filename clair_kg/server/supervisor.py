@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except ClairKgError as exc:  # as the CLI reports it: this process took the CLI's place
         sys.stderr.write(f"clair-kg: {exc.message}\n")
-        return 1
+        return 2  # the CLI's EXIT_ERROR
     finally:
         if held is not None:
             held.close()
