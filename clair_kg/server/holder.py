@@ -131,6 +131,8 @@ def _build_in_child(handover: Handover, store: EmbeddedStore | None, path: Path)
     if pid == 0:  # pragma: no cover - runs in the child
         code = 1
         try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the holder stops it (SIGKILL) if it must stop
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the holder decides
             source = store
             if source is None:
                 source = EmbeddedStore(base_iri=handover.settings.base_iri)

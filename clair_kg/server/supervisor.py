@@ -225,8 +225,9 @@ class Supervisor:
 
     def _stop_all(self) -> None:
         self.stopping = True
-        for pid in self.webs:
+        for pid, line in self.webs.items():
             _kill(pid, signal.SIGTERM)
+            line.close()  # a web process waiting for a worker gets an answer now (none), not at the grace's end
         deadline = time.monotonic() + GRACE + 3
         while self.webs and time.monotonic() < deadline:
             self._reap()
