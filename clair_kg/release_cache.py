@@ -111,3 +111,11 @@ def keep_release(project: Project, key: str, report: ValidationReport, nquads: b
             old.with_suffix(".nq").unlink(missing_ok=True)
     except OSError:
         return
+
+
+def cache_folder(project: Project, kind: str) -> Path | None:
+    """``.clair-kg-cache/<kind>/`` of ``project`` (e.g. ``labels``: search indexes kept by release), or
+    None when caching is off (``CLAIR_KG_NO_CACHE``). Not created here."""
+    if os.environ.get("CLAIR_KG_NO_CACHE"):
+        return None
+    return project.root / CACHE_DIR / kind

@@ -35,6 +35,7 @@ from .publish.void import schema_org_dataset
 from .published import ReleaseInfo
 from .search import LabelIndex
 from .settings import Settings
+from .sparql.executor import GraphSource
 from .sparql.service import SparqlService
 from .store import Store
 from .terms import TermLabels
@@ -116,15 +117,16 @@ def build_runtime(
     distribution: Distribution,
     *,
     release: ReleaseInfo | None = None,
-    worker_graph: Path | None = None,
+    worker_graph: Path | GraphSource | None = None,
     label_index: Path | None = None,
     on_overrun: Callable[[], None] | None = None,
 ) -> Runtime:
     """The runtime serving ``store`` (loaded with the release ``distribution`` was published from).
 
     ``release`` defaults to the distribution's own identity; ``clair-kg serve --load`` passes one that
-    names the extra graphs too. ``worker_graph`` is the N-Quads file query workers load (without it
-    they get a dump of ``store``); ``label_index`` an index file built with the release
+    names the extra graphs too. ``worker_graph`` is the N-Quads file query workers load, or a store
+    holder's source of forked workers (without it they get a dump of ``store``); ``label_index`` an
+    index file built with the release
     (:func:`clair_kg.search.LabelIndex.build` with ``path=``), opened rather than built again;
     ``on_overrun`` is how a supervised web process retires itself after a runaway query
     (``query_isolation = restart``).

@@ -1,12 +1,13 @@
 """``clair-kg serve``: validate, publish, load and serve the graph.
 
-The parent validates and publishes the release once (the same code as ``clair-kg build``) and writes
-the hand-over folder (:mod:`clair_kg.server.handover`). With one web process it then serves itself,
-through the same code a supervised web process runs (:mod:`clair_kg.server.process`); with
-``--workers N`` it supervises N web processes, each on its own ``SO_REUSEPORT`` socket. Each web
-process runs its own ``query_workers`` SPARQL worker processes (started before it takes requests,
-stopped with it: on Ctrl-C or SIGTERM uvicorn runs the app's shutdown, which kills them, and every
-worker also dies with its parent, so none is left behind).
+This process validates and publishes the release once (the same code as ``clair-kg build``), writes
+the hand-over folder (:mod:`clair_kg.server.handover`) and holds the port, then replaces itself
+(``os.execv``, same pid) with the store holder, ``python -m clair_kg.server.supervisor``: a fresh
+interpreter that never loaded the build side (rdflib, pyshacl), so none of that memory lives on.
+The holder loads the store once and forks the ``--workers`` web processes (each on its own
+``SO_REUSEPORT`` socket) and their ``query_workers`` SPARQL worker processes from it, so they
+share one copy of the graph (:mod:`clair_kg.server.holder`). On Ctrl-C or SIGTERM it stops every
+one of them; each also dies with it, so none is left behind.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 __all__ = ["register"]
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -23,6 +25,7 @@ from ..errors import ConfigError
 from ..project import Project
 from ..published import release_info
 from ..release import prepare_release, publish_release
+from ..release_cache import cache_folder
 from ..settings import QueryIsolation, setting_docs, settings_from_env
 from ..store.loading import extra_graphs
 from .common import project_from_args
@@ -63,9 +66,7 @@ def _tuple(raw: str | None) -> tuple[str, ...] | None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from ..server.handover import write_handover
-    from ..server.process import build_server, serve_socket
-    from ..server.sockets import listen_socket, reserve_port
-    from ..server.supervisor import supervise
+    from ..server.sockets import reserve_port
 
     project: Project = project_from_args(args)
     settings = settings_from_env().with_overrides(
@@ -95,11 +96,9 @@ def run_serve(args: argparse.Namespace) -> int:
     nquads = release.nquads + extra.nquads
     served = release_info(nquads, tuple(sorted(set(release.info.graphs) | set(extra.graphs))))
     folder = write_handover(settings, nquads, served, distribution)
-    # "restart" isolation replaces a web process after a runaway query: that needs the supervisor
-    supervised = args.workers > 1 or settings.query_isolation is QueryIsolation.RESTART
     try:
-        # one process listens itself; several each bind their own socket, the parent holds the port
-        sock = listen_socket(args.host, args.port) if not supervised else reserve_port(args.host, args.port)
+        # the web processes each bind their own socket; this process (then the holder) holds the port
+        sock = reserve_port(args.host, args.port)
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
@@ -112,14 +111,19 @@ def run_serve(args: argparse.Namespace) -> int:
         f"({args.workers} web process(es), {settings.query_workers} query "
         f"{'thread' if settings.query_isolation is QueryIsolation.RESTART else 'worker'}(s) each)\n"
     )
+    command = [sys.executable, "-m", "clair_kg.server.supervisor", "--handover", str(folder),
+               "--host", args.host, "--port", str(port), "--workers", str(args.workers),
+               "--held-fd", str(sock.fileno()), "--remove-handover"]
+    labels = cache_folder(project, "labels")
+    if labels is not None:
+        command += ["--labels-cache", str(labels)]
+    sock.set_inheritable(True)
+    sys.stdout.flush()
+    sys.stderr.flush()
     try:
-        if supervised:
-            return supervise(folder, args.host, port, args.workers)
-        from ..server.handover import read_handover
-
-        return 0 if serve_socket(build_server(read_handover(folder)), sock) else 2
-    except KeyboardInterrupt:
-        return 0
-    finally:
+        os.execv(sys.executable, command)  # noqa: S606 - no shell; the holder removes the folder
+    except OSError as exc:
         sock.close()
         shutil.rmtree(folder, ignore_errors=True)
+        raise ConfigError(f"cannot start the store holder ({sys.executable}): {exc}") from exc
+    return 2  # pragma: no cover - execv only returns by raising

@@ -7,10 +7,12 @@ build`` (:func:`clair_kg.release.publish_release`), and writes here:
 - ``graph.nq`` — the N-Quads every store and query worker loads;
 - ``dist/`` and ``dist.publication.json`` — the published files, byte for byte what ``build``
   writes, and what each file is;
-- ``labels.sqlite`` — the search index, built once here (at 10^6 statements it takes a minute) and
-  opened read-only by every web process.
+- ``labels.sqlite`` — the search index, when the store holder builds it here rather than in the
+  project's cache (:func:`clair_kg.server.holder.label_index_for`); opened read-only by every web
+  process.
 
-A web process reads this folder and nothing else: it never parses Turtle, runs SHACL or calls git.
+The store holder and its web processes read this folder and nothing else: they never parse Turtle,
+run SHACL or call git.
 """
 
 from __future__ import annotations
@@ -24,9 +26,7 @@ from pathlib import Path
 
 from ..publish import Distribution, read_distribution, write_distribution
 from ..published import ReleaseInfo
-from ..search import LabelIndex
 from ..settings import Settings
-from ..store import EmbeddedStore
 
 
 @dataclass(frozen=True)
@@ -53,15 +53,11 @@ LABELS = "labels.sqlite"
 def write_handover(settings: Settings, nquads: bytes, release: ReleaseInfo, distribution: Distribution) -> Path:
     """A new folder holding everything the web processes need; the caller removes it when done.
 
-    The search index is built here, from a store of its own holding ``nquads`` (what every backend
-    serves), which is dropped once the index is written.
+    No store is loaded here: the store holder loads ``nquads`` once, and builds or finds the search
+    index from that (this process, the build side, is about to be replaced by it).
     """
     folder = Path(tempfile.mkdtemp(prefix="clair-kg-serve-"))
     (folder / "graph.nq").write_bytes(nquads)
-    store = EmbeddedStore(base_iri=settings.base_iri)
-    store.load_nquads(nquads)
-    LabelIndex.build(store, settings.base_iri, path=folder / LABELS)
-    del store
     write_distribution(distribution, folder / "dist", manifest=True)
     meta = {"settings": settings.to_json(), "release": {**asdict(release), "graphs": list(release.graphs)}}
     (folder / "settings.json").write_text(json.dumps(meta), encoding="utf-8")

@@ -1,7 +1,9 @@
-"""One web process: ``python -m clair_kg.server.process --handover DIR --host H --port P [--parent PID]``.
+"""One web process of ``clair-kg serve``, forked by the store holder (:mod:`.supervisor`).
 
-It reads the hand-over, opens the store, builds the runtime and the app (the same factory the tests
-use) and runs uvicorn on its own socket. With ``query_isolation = "restart"`` a web process
+With the in-memory store it serves the app the holder built before forking (the same factory the
+tests use), over the holder's loaded store, shared copy-on-write; otherwise it opens its store (on
+disk or remote) and builds the runtime itself. It runs uvicorn on its own ``SO_REUSEPORT`` socket.
+With ``query_isolation = "restart"`` a web process
 evaluates queries on its own threads, and a query past the time limit retires the whole process
 (:class:`Retirer`): it answers 503, closes its listening socket (new connections go to the other
 processes), asks the supervisor for a replacement (``SIGUSR1``), lets its other requests finish for
@@ -10,9 +12,8 @@ processes), asks the supervisor for a replacement (``SIGUSR1``), lets its other 
 
 from __future__ import annotations
 
-__all__ = ["RETIRED", "Retirer", "build_server", "main", "serve_socket", "uvicorn_config"]
+__all__ = ["RETIRED", "Retirer", "build_server", "run_web_process", "serve_socket", "uvicorn_config"]
 
-import argparse
 import asyncio
 import os
 import signal
@@ -23,14 +24,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..runtime import Runtime, build_runtime
-from ..settings import QueryIsolation, Settings
+from ..settings import Settings
 from ..store.opening import open_store
 from ..web import create_app
-from .handover import Handover, read_handover
+from .handover import Handover
 from .sockets import listen_socket
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from .holder import Prepared
 
 #: seconds a web process gets to finish its requests and stop its query workers on shutdown
 GRACE = 5
@@ -125,14 +128,17 @@ def _http_protocol() -> Any:
     return LongUrlHttpTools
 
 
-def build_server(handover: Handover, *, retirer: Retirer | None = None) -> uvicorn.Server:
-    """The uvicorn server of one web process, its app built from ``handover``."""
+def build_server(handover: Handover, *, retirer: Retirer | None = None, labels: Path | None = None) -> uvicorn.Server:
+    """The uvicorn server of one web process, its store opened and its app built from ``handover``.
+
+    ``labels`` is the search index file (default: the hand-over's own).
+    """
     import uvicorn
 
     settings = handover.settings
     store = open_store(settings, handover.graph.read_bytes())
     runtime = build_runtime(settings, store, handover.distribution, release=handover.release,
-                            worker_graph=handover.graph, label_index=handover.labels, on_overrun=retirer)
+                            worker_graph=handover.graph, label_index=labels or handover.labels, on_overrun=retirer)
     server = uvicorn.Server(uvicorn_config(create_app(runtime), settings))
     if retirer is not None:
         retirer.server, retirer.runtime = server, runtime
@@ -150,28 +156,26 @@ def serve_socket(server: uvicorn.Server, sock: socket.socket) -> bool:
     return bool(server.started)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """One supervised web process: its own ``SO_REUSEPORT`` socket and a uvicorn server on it."""
-    from ..sparql.worker import die_with_parent
+def run_web_process(prepared: Prepared, host: str, port: int, line: socket.socket) -> int:
+    """The body of a forked web process: its own socket, a uvicorn server, its exit code.
 
-    parser = argparse.ArgumentParser(prog="clair_kg.server.process")
-    parser.add_argument("--handover", type=Path, required=True)
-    parser.add_argument("--host", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--parent", type=int, required=True)
-    args = parser.parse_args(argv)
-    die_with_parent(args.parent, signal.SIGTERM)
-    sock = listen_socket(args.host, args.port, reuse_port=True)
-    handover = read_handover(args.handover)
-    restart = handover.settings.query_isolation is QueryIsolation.RESTART
-    retirer = Retirer(args.parent) if restart else None
-    server = build_server(handover, retirer=retirer)
+    ``line`` is its end of the line to the store holder (query workers are asked for on it).
+    """
+    import uvicorn
+
+    sock = listen_socket(host, port, reuse_port=True)
+    retirer = prepared.retirer
+    if prepared.app is not None and prepared.runtime is not None:
+        if prepared.link is not None:
+            prepared.link.attach(line)
+        server = uvicorn.Server(uvicorn_config(prepared.app, prepared.runtime.settings))
+        if retirer is not None:
+            retirer.server, retirer.runtime = server, prepared.runtime
+    else:
+        line.close()
+        server = build_server(prepared.handover, retirer=retirer, labels=prepared.labels)
     started = serve_socket(server, sock)
     if retirer is not None and retirer.started:
         sys.stderr.flush()
         os._exit(RETIRED)  # a query thread may still be running: do not wait for it
     return 0 if started else 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,8 +1,13 @@
 """Run /sparql queries so that an overrunning one can be stopped.
 
 pyoxigraph cannot cancel a running query, so :class:`WorkerPool` evaluates queries in a few
-separate processes (``settings.query_workers``), each with its own copy of the graph (loaded from
-the N-Quads hand-over) or the on-disk store opened read-only. The web process sends a job over a
+separate processes (``settings.query_workers``). Under ``clair-kg serve`` with the in-memory store
+they are forked by the store holder (:class:`HolderLink`), so they share its one loaded copy of the
+graph; otherwise each loads the N-Quads hand-over itself or opens the on-disk store read-only
+(:class:`GraphSource`). pyoxigraph writes to the store's pages as it reads them, so a forked worker
+slowly copies the pages its queries touch; after a slow query, one that has copied more than
+:data:`RECYCLE_SHARE` of what it maps is replaced by a fresh fork (its copy is dropped).
+The web process sends a job over a
 Unix socket and awaits the reply with a deadline; a worker that misses it is killed (SIGKILL: its
 CPU work ends at once) and a fresh one is started in the background. The client gets
 :class:`~clair_kg.errors.QueryTimeout` (503) at the deadline, not when the query would have ended.
@@ -12,7 +17,7 @@ evaluates queries on a few threads of the web process itself (pyoxigraph release
 evaluates), with no inter-process hop per query. It cannot stop a runaway query either, so on an
 overrun it answers 503 and calls ``on_overrun``: the web process then stops accepting connections,
 lets its other requests finish for a short grace, and exits; its supervisor has already started a
-replacement (:mod:`clair_kg.serving`). The process's exit is what ends the query's CPU work.
+replacement (:mod:`clair_kg.server.process`). The process's exit is what ends the query's CPU work.
 
 For a remote store, :class:`StoreRunner` runs the query on the store in a thread; the remote
 server does the work and the HTTP client's timeout bounds it.
@@ -22,20 +27,24 @@ Both executors have the same one method, ``run(job) -> Reply``, plus ``close()``
 
 from __future__ import annotations
 
-__all__ = ["Executor", "GraphSource", "StoreRunner", "ThreadRunner", "WorkerPool", "graph_source_for"]
+__all__ = ["Executor", "GraphSource", "HolderLink", "StoreRunner", "ThreadRunner", "WorkerPool", "graph_source_for"]
 
 import asyncio
 import contextlib
 import os
+import select
+import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import pyoxigraph
 
@@ -47,6 +56,13 @@ from .evaluate import evaluate
 from .wire import HEADER, Job, Reply, decode_reply, encode_job, frame
 
 _START_TIMEOUT = 120.0  # seconds a new worker may take to load the graph
+#: a forked worker that has copied more than this share of the memory it maps (and more than
+#: RECYCLE_MIN_KB) is replaced by a fresh fork: with 2 web processes x 2 workers, at most about one
+#: more copy of the store in all. A full scan of the default graph copies about a third of the pages.
+RECYCLE_SHARE = 0.25
+RECYCLE_MIN_KB = 64 * 1024
+#: ...checked after a query that took at least this long (quick ones copy little; reading smaps costs ms)
+_RECYCLE_CHECK_S = 0.05
 
 
 class Executor(Protocol):
@@ -59,14 +75,60 @@ class Executor(Protocol):
     async def close(self) -> None: ...
 
 
+#: what a web process sends the store holder to ask for one more query worker
+WORKER_REQUEST = b"worker"
+#: the holder's reply: the new worker's pid (0: it could not fork), with its socket and pidfd as SCM_RIGHTS
+WORKER_REPLY = struct.Struct("=q")
+
+
+class HolderLink:
+    """A web process's line to the store holder, which forks its query workers from the loaded store.
+
+    The holder makes one before it builds the runtime (so before any web process exists) and
+    gives each web process it forks the process's own end of a ``SOCK_SEQPACKET`` pair
+    (:meth:`attach`). :meth:`spawn` asks for a worker and receives the worker's socket and a pidfd
+    (``SCM_RIGHTS``): the worker is the holder's child — the holder reaps it — and this process
+    kills it through the pidfd, which can never signal a recycled pid.
+    """
+
+    def __init__(self) -> None:
+        self.sock: socket.socket | None = None
+        self._lock = threading.Lock()  # one request in flight per web process: replies come in order
+
+    def attach(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def spawn(self) -> tuple[socket.socket, int, int | None]:
+        """A new worker: (its socket, its pid, a pidfd or None). Blocking: run it in a thread.
+
+        :raises StoreUnavailable: no holder is attached, it has gone, or it could not fork.
+        """
+        if self.sock is None:
+            raise StoreUnavailable("this web process has no store holder to start query workers")
+        with self._lock:
+            try:
+                self.sock.sendall(WORKER_REQUEST)
+                message, fds, _, _ = socket.recv_fds(self.sock, WORKER_REPLY.size, 2)
+            except OSError as exc:
+                raise StoreUnavailable(f"the store holder did not start a query worker: {exc}") from exc
+        (pid,) = WORKER_REPLY.unpack(message) if len(message) == WORKER_REPLY.size else (0,)
+        if pid <= 0 or not fds:
+            for fd in fds:
+                os.close(fd)
+            raise StoreUnavailable("the store holder could not start a query worker")
+        return socket.socket(fileno=fds[0]), pid, (fds[1] if len(fds) > 1 else None)
+
+
 @dataclass(frozen=True)
 class GraphSource:
-    """Where a worker gets the graph: an N-Quads file, or an on-disk store opened read-only."""
+    """Where a worker gets the graph: the store holder, an N-Quads file, or an on-disk store opened read-only."""
 
     nquads: Path | None = None
     store_path: Path | None = None
     #: a temporary file the pool removes when it closes
     owned: bool = False
+    #: the store holder that forks workers sharing its loaded store (then nquads/store_path are unused)
+    holder: HolderLink | None = None
 
     def worker_args(self) -> list[str]:
         if self.store_path is not None:
@@ -74,10 +136,16 @@ class GraphSource:
         return ["--nquads", str(self.nquads)] if self.nquads is not None else []
 
 
-def graph_source_for(store: Store, *, store_path: Path | None, nquads: Path | None) -> GraphSource | None:
-    """How workers can load the graph ``store`` serves; None when only ``store`` itself can answer."""
+def graph_source_for(store: Store, *, store_path: Path | None,
+                     nquads: Path | GraphSource | None) -> GraphSource | None:
+    """How workers can load the graph ``store`` serves; None when only ``store`` itself can answer.
+
+    ``nquads`` may already be a source (a store holder's, from ``clair-kg serve``): it is used as is.
+    """
     if not isinstance(store, EmbeddedStore):
         return None
+    if isinstance(nquads, GraphSource):
+        return nquads
     if store_path is not None:
         return GraphSource(store_path=store_path)
     if nquads is not None:
@@ -159,8 +227,53 @@ def _expire(waiter: asyncio.Future[bytes]) -> None:
         waiter.set_exception(TimeoutError())
 
 
+class _Forked:
+    """A worker the store holder forked: not our child, so it is killed by pidfd and reaped by the holder."""
+
+    def __init__(self, pid: int, pidfd: int | None) -> None:
+        self.pid = pid
+        self.pidfd = pidfd
+
+    def poll(self) -> int | None:
+        """None while the worker runs, else -1 (its exit code is its parent's to read)."""
+        if self.pidfd is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return -1
+            return None
+        readable, _, _ = select.select([self.pidfd], [], [], 0)
+        return -1 if readable else None
+
+    def kill(self) -> None:
+        if self.pidfd is not None:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        else:
+            os.kill(self.pid, signal.SIGKILL)
+
+    def copied(self) -> tuple[int, int]:
+        """(kB the worker has copied — written to — since the fork, kB it maps): ``Private_Dirty``, ``Rss``.
+
+        Evaluating over pyoxigraph's in-memory store writes to the pages it reads (measured: a scan of
+        every named graph copied 559 of the 680 MB a 10^6-statement store takes), so a worker drifts
+        from sharing the holder's pages to owning them.
+        """
+        fields: dict[str, int] = {}
+        for line in Path(f"/proc/{self.pid}/smaps_rollup").read_text().splitlines()[1:]:
+            key, _, value = line.partition(":")
+            fields[key] = int(value.split()[0])
+        return fields.get("Private_Dirty", 0), fields.get("Rss", 0)
+
+    def wait(self, timeout: float) -> None:
+        """Wait until the worker has exited (its CPU work has stopped), at most ``timeout`` seconds."""
+        if self.pidfd is not None:
+            select.select([self.pidfd], [], [], timeout)
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
 class _Worker:
-    def __init__(self, proc: subprocess.Popen[bytes], channel: _Channel) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes] | _Forked, channel: _Channel) -> None:
         self.proc = proc
         self.channel = channel
 
@@ -191,6 +304,8 @@ class WorkerPool:
         #: queries stopped at the time limit, and workers that died mid-query (for /metrics)
         self.stopped = 0
         self.died = 0
+        #: forked workers replaced because they had copied too much of the shared store
+        self.recycled = 0
 
     async def start(self) -> None:
         """Start every worker and wait until each has loaded the graph."""
@@ -200,16 +315,22 @@ class WorkerPool:
         return sorted(w.proc.pid for w in self._workers)
 
     async def _spawn(self) -> None:
-        parent_sock, child_sock = socket.socketpair()
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "clair_kg.sparql.worker", "--fd", str(child_sock.fileno()),
-                 "--parent", str(os.getpid()), *self.source.worker_args()],
-                pass_fds=(child_sock.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
-        finally:
-            child_sock.close()
+        proc: subprocess.Popen[bytes] | _Forked
+        holder = self.source.holder
+        if holder is not None:  # forked by the store holder: the graph is already loaded, and shared
+            parent_sock, pid, pidfd = await asyncio.to_thread(holder.spawn)
+            proc = _Forked(pid, pidfd)
+        else:
+            parent_sock, child_sock = socket.socketpair()
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "clair_kg.sparql.worker", "--fd", str(child_sock.fileno()),
+                     "--parent", str(os.getpid()), *self.source.worker_args()],
+                    pass_fds=(child_sock.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                )
+            finally:
+                child_sock.close()
         _, channel = await asyncio.get_running_loop().create_unix_connection(_Channel, sock=parent_sock)
         worker = _Worker(proc, channel)
         self._workers.add(worker)
@@ -231,9 +352,7 @@ class WorkerPool:
         self._discard(worker)
         if self._closed:
             return
-        task = asyncio.get_running_loop().create_task(self._respawn())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(self._respawn())
 
     async def _respawn(self) -> None:
         with contextlib.suppress(ClairKgError):
@@ -257,6 +376,7 @@ class WorkerPool:
                 raise QueryTimeout(
                     f"every query worker stayed busy for the {self.timeout:g} s query time limit; try again later"
                 ) from None
+        started = loop.time()
         try:
             payload = await worker.call(encode_job(job), max(loop.time() + 0.05, deadline))
         except TimeoutError:
@@ -272,8 +392,29 @@ class WorkerPool:
         except BaseException:  # cancelled mid-call: the worker's state is unknown
             self._replace(worker)
             raise
-        self._idle.put_nowait(worker)
+        if isinstance(worker.proc, _Forked) and loop.time() - started >= _RECYCLE_CHECK_S:
+            self._background(self._recycle_or_keep(worker))  # the reply need not wait for the check
+        else:
+            self._idle.put_nowait(worker)
         return decode_reply(payload)
+
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _recycle_or_keep(self, worker: _Worker) -> None:
+        """Back to the idle queue, or, if it now owns most of its pages, replaced by a fresh fork."""
+        assert isinstance(worker.proc, _Forked)
+        try:
+            private, mapped = await asyncio.to_thread(worker.proc.copied)
+        except (OSError, ValueError):
+            private, mapped = RECYCLE_MIN_KB + 1, 0  # gone, or unreadable: start another
+        if private > RECYCLE_MIN_KB and private > RECYCLE_SHARE * mapped:
+            self.recycled += 1
+            self._replace(worker)
+        elif not self._closed:
+            self._idle.put_nowait(worker)
 
     async def close(self) -> None:
         self._closed = True

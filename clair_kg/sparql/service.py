@@ -21,7 +21,7 @@ from ..store.analysis import QueryFacts, analyse, check_services
 from ..store.base import DatasetSpec
 from ..store.diagnostics import check_depth
 from ..store.evaluation import READ_ONLY
-from .executor import Executor, StoreRunner, ThreadRunner, WorkerPool, graph_source_for
+from .executor import Executor, GraphSource, StoreRunner, ThreadRunner, WorkerPool, graph_source_for
 from .wire import Job, Reply
 
 #: results larger than this are not cached (the cache holds at most cache_size of them)
@@ -86,7 +86,7 @@ class ResponseMemo:
 class SparqlService:
     """Answers /sparql queries for one app (one per web process)."""
 
-    def __init__(self, settings: Settings, store: Store, *, nquads: Path | None = None,
+    def __init__(self, settings: Settings, store: Store, *, nquads: Path | GraphSource | None = None,
                  on_overrun: Callable[[], None] | None = None) -> None:
         """``on_overrun``: how this web process retires itself after a runaway query. Only a
         supervised server process has one; without it queries always run in worker processes."""

@@ -1,15 +1,21 @@
-"""A query worker process: ``python -m clair_kg.sparql.worker --fd N (--nquads FILE | --store-path DIR)``.
+"""A query worker process, started one of two ways.
 
-It loads the graph once (the N-Quads hand-over into an in-memory store, or an on-disk store opened
-read-only), says ``ready`` on its socket, then answers one framed job at a time until the socket
-closes. It asks Linux to kill it when its parent dies (``PR_SET_PDEATHSIG``), so a crashed web
-process never leaves a worker spinning on a runaway query. The parent kills a worker that overruns
+- **Forked** by the store holder (``clair-kg serve`` with the in-memory store,
+  :mod:`clair_kg.server.holder`): the graph is already in memory, shared copy-on-write with the
+  holder; the child calls :func:`serve_jobs` on the socket it was given.
+- **Spawned** (``python -m clair_kg.sparql.worker --fd N (--nquads FILE | --store-path DIR)``, the
+  on-disk store and apps built without a store holder): it loads the graph once (the N-Quads into
+  an in-memory store, or the on-disk store opened read-only), then calls :func:`serve_jobs`.
+
+Either way it says ``ready`` on its socket, then answers one framed job at a time until the socket
+closes. It asks Linux to kill it when its parent dies (``PR_SET_PDEATHSIG``), so a crashed parent
+never leaves a worker spinning on a runaway query. Its web process kills a worker that overruns
 the time limit; that is the only way pyoxigraph evaluation can be stopped.
 """
 
 from __future__ import annotations
 
-__all__ = ["die_with_parent", "main"]
+__all__ = ["die_with_parent", "main", "serve_jobs"]
 
 import argparse
 import ctypes
@@ -17,9 +23,14 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .wire import HEADER, Reply, decode_job, encode_reply, frame
+
+if TYPE_CHECKING:
+    import pyoxigraph
 
 _PR_SET_PDEATHSIG = 1
 
@@ -64,6 +75,40 @@ class _Frames:
             buffer += chunk
 
 
+def serve_jobs(sock: socket.socket, store: pyoxigraph.Store) -> int:
+    """Say ``ready`` on ``sock``, then answer its jobs on ``store`` until it closes; the exit code.
+
+    The jobs are answered on a thread of their own, not the main thread: glibc gives a new thread
+    a fresh malloc arena, while the main thread allocates from the main arena — where the store
+    holder's graph lives. A forked worker that evaluated on its main thread would write its
+    temporary allocations into the free gaps between the shared pages of the graph and so make
+    private copies of them (measured at 10^6 statements: 185 MB for 1,000 lookups, against 12 MB
+    on a thread).
+    """
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(_answer(sock, store)), name="clair-kg-worker")
+    thread.start()
+    thread.join()
+    return codes[0] if codes else 1
+
+
+def _answer(sock: socket.socket, store: pyoxigraph.Store) -> int:
+    from ..errors import ClairKgError
+    from .evaluate import evaluate
+
+    sock.sendall(frame(b"ready"))
+    frames = _Frames(sock)
+    while True:
+        payload = frames.next()
+        if payload is None:
+            return 0
+        try:
+            reply = evaluate(store, decode_job(payload))
+        except Exception as exc:  # noqa: BLE001 - a worker must answer, whatever happened
+            reply = Reply.from_error(ClairKgError(f"the query worker failed: {type(exc).__name__}: {exc}"))
+        sock.sendall(frame(encode_reply(reply)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clair_kg.sparql.worker")
     parser.add_argument("--fd", type=int, required=True)
@@ -76,9 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import pyoxigraph
 
-    from ..errors import ClairKgError
     from ..store.evaluation import merged_default_graph
-    from .evaluate import evaluate
 
     sock = socket.socket(fileno=args.fd)
     if args.store_path:
@@ -88,17 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.nquads:
             store.bulk_load(path=args.nquads, format=pyoxigraph.RdfFormat.N_QUADS)
             merged_default_graph(store)  # as every store's loading does
-    sock.sendall(frame(b"ready"))
-    frames = _Frames(sock)
-    while True:
-        payload = frames.next()
-        if payload is None:
-            return 0
-        try:
-            reply = evaluate(store, decode_job(payload))
-        except Exception as exc:  # noqa: BLE001 - a worker must answer, whatever happened
-            reply = Reply.from_error(ClairKgError(f"the query worker failed: {type(exc).__name__}: {exc}"))
-        sock.sendall(frame(encode_reply(reply)))
+    return serve_jobs(sock, store)
 
 
 if __name__ == "__main__":
