@@ -16,7 +16,10 @@ parameter, never pasted into the query text.
 
 from __future__ import annotations
 
-__all__ = ["EntityDocument", "Statement", "describe", "entity_iris", "label_language", "pick_label"]
+__all__ = [
+    "EntityDocument", "Statement", "describe", "document_query", "document_triples", "entity_iris", "hub_iris",
+    "label_language", "pick_label",
+]
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -65,6 +68,35 @@ SELECT DISTINCT ?x ?lp ?l WHERE {
 }
 """
 
+
+#: The RDF document of an entity in one query (what :meth:`EntityDocument.triples` holds): its own
+#: statements, those of its blank nodes two levels deep, the links of others to it, and the labels
+#: of every IRI involved. Over the default graph (the merge of the sources): the document names no
+#: source. The incoming links are not capped here: :func:`document_triples` sends an entity with
+#: more than :data:`MAX_INCOMING` of them (:func:`hub_iris`) the capped way instead.
+#:
+#: ``$e`` is the entity. :func:`document_query` writes the IRI in its place (its N-Triples form,
+#: validated when the ``NamedNode`` was made, as :func:`~clair_kg.store.bindings.bind_in_text`
+#: writes a binding) rather than binding it with a VALUES block: pyoxigraph plans the nested
+#: UNION groups without seeing a VALUES binding and scans the graph for each (measured: about 100×
+#: slower at 10^4 statements), while with the IRI in the text every branch is an index lookup.
+DOCUMENT_CONSTRUCT = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+CONSTRUCT { $e ?p ?o . ?b ?bp ?bo . ?s ?ip $e . ?x ?lp ?l . }
+WHERE {
+  { $e ?p ?o }
+  UNION { $e ?p0 ?b FILTER(isBlank(?b)) ?b ?bp ?bo }
+  UNION { $e ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?p2 ?b FILTER(isBlank(?b)) ?b ?bp ?bo }
+  UNION { ?s ?ip $e FILTER(!isBlank(?s)) }
+  UNION {
+    { $e ?x ?o1 } UNION { $e ?p3 ?x } UNION { ?x ?p4 $e } UNION { ?s4 ?x $e }
+    UNION { $e ?p5 ?b5 FILTER(isBlank(?b5)) ?b5 ?x ?o5 } UNION { $e ?p6 ?b6 FILTER(isBlank(?b6)) ?b6 ?p7 ?x }
+    ?x ?lp ?l
+    FILTER(isIRI(?x) && isLiteral(?l) && ?lp IN (skos:prefLabel, rdfs:label))
+  }
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -138,6 +170,36 @@ def entity_iris(store: Store, base_iri: str) -> frozenset[str]:
     """
     rows = store.select(_ENTITY_IRIS, bindings={"space": Literal(f"{base_iri}id/")})
     return frozenset(t.value for t in (row.get("e") for row in rows) if isinstance(t, NamedNode))
+
+
+_HUBS = f"""
+SELECT ?e WHERE {{ ?s ?p ?e FILTER(isIRI(?e) && !isBlank(?s)) }}
+GROUP BY ?e HAVING (COUNT(*) > {MAX_INCOMING})
+"""
+
+
+def hub_iris(store: Store) -> frozenset[str]:
+    """The IRIs more than :data:`MAX_INCOMING` statements point to: their documents cap the links.
+
+    Read once per runtime (one pass over the graph), so every other document is one query.
+    """
+    rows = store.select(_HUBS)
+    return frozenset(t.value for t in (row.get("e") for row in rows) if isinstance(t, NamedNode))
+
+
+def document_query(iri: str) -> str:
+    """The CONSTRUCT query :func:`document_triples` evaluates for ``iri`` (see :data:`DOCUMENT_CONSTRUCT`).
+
+    :raises ValueError: ``iri`` is not an IRI.
+    """
+    return DOCUMENT_CONSTRUCT.replace("$e", str(NamedNode(iri)))
+
+
+def document_triples(store: Store, iri: str, *, hub: bool) -> list[Triple]:
+    """The RDF document about ``iri``: one CONSTRUCT, or for a ``hub`` the capped :func:`describe`."""
+    if hub:
+        return describe(store, iri).triples()
+    return store.construct(document_query(iri))
 
 
 def _group(

@@ -28,6 +28,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, serialize
@@ -63,6 +64,7 @@ def jsonld_context() -> dict[str, Any]:
     return {"@context": context}
 
 
+@lru_cache(maxsize=65536)  # the same few hundred properties and classes, in every document
 def compact_iri(iri: str) -> str:
     """``prefix:local`` when a known prefix fits, else the IRI itself."""
     for prefix, namespace in PREFIXES.items():
@@ -94,13 +96,16 @@ _DATASET_FORMATS = {
 }
 
 
+@lru_cache(maxsize=65536)
+def _prefixes_of(iri: str) -> tuple[tuple[str, str], ...]:
+    return tuple((prefix, ns) for prefix, ns in PREFIXES.items() if iri.startswith(ns))
+
+
 def _used_prefixes(terms: Iterable[Any]) -> dict[str, str]:
     used: dict[str, str] = {}
     for term in terms:
         if isinstance(term, NamedNode):
-            for prefix, ns in PREFIXES.items():
-                if term.value.startswith(ns):
-                    used[prefix] = ns
+            used.update(_prefixes_of(term.value))
         elif isinstance(term, Literal) and term.datatype.value.startswith(PREFIXES["xsd"]):
             used["xsd"] = PREFIXES["xsd"]
     return dict(sorted(used.items()))
