@@ -31,6 +31,7 @@ from .entity_graph import entity_iris, hub_iris
 from .errors import StoreUnavailable
 from .named_queries import NamedQueries
 from .project import Project
+from .provenance import SourceInfo, source_infos
 from .publish import Distribution
 from .publish.void import schema_org_dataset
 from .published import ReleaseInfo
@@ -141,6 +142,8 @@ class Runtime:
     entities: Once[frozenset[str]]
     #: the IRIs so many statements point to that their documents cap the links (the rest: one query)
     hubs: Once[frozenset[str]]
+    #: named graph IRI -> what its own description says (the sources the pages cite)
+    sources: Once[dict[str, SourceInfo]]
     #: rendered RDF documents (Turtle, JSON-LD, …) of this release, by IRI and media type
     documents: DocumentCache
     #: what ETags are made from: the release and the named queries it serves
@@ -190,10 +193,11 @@ def build_runtime(
         terms=Once(lambda: TermLabels.build(store)),
         entities=Once(lambda: entity_iris(store, settings.base_iri)),
         hubs=Once(lambda: hub_iris(store)),
+        sources=Once(lambda: source_infos(store)),
         documents=DocumentCache(settings.cache_size),
     )
     parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms, runtime.entities,
-                                    runtime.hubs)
+                                    runtime.hubs, runtime.sources)
     for part in parts:
         try:
             part.get()

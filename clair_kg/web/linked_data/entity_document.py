@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from ...entity_graph import EntityDocument, describe, document_triples, pick_label
 from ...errors import ClairKgError
 from ...project import ENTITY_PATH_PATTERN
+from ...provenance import SOURCE_PROPERTIES, SourceInfo
 from ...publish.rdfio import jsonld_context, serialize_graph
 from ...store import Store
 from ..context import get_context
@@ -41,7 +42,6 @@ from .common import (
     not_found_body,
     split_extension,
 )
-from .provenance import SOURCE_PROPERTIES, SourceInfo, source_infos
 from .terms import TermLabels, term_labels
 from .view import Place, entity_view
 
@@ -196,7 +196,7 @@ def _document(request: Request, iri: str, path: str, media: str, *, explicit: bo
     doc = describe(ctx.store, iri)
     base = ctx.settings.base_iri
     terms = term_labels(request)
-    infos = source_infos(ctx.store)
+    infos = ctx.sources.get()
     view = entity_view(
         doc, base=base, lang=lang, terms=terms, sources=infos, quantities=quantities_of(ctx.store, iri),
         places=_places(ctx.store, iri), subject_types=_subject_types(ctx.store, iri),
