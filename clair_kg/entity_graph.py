@@ -17,7 +17,7 @@ parameter, never pasted into the query text.
 from __future__ import annotations
 
 __all__ = [
-    "EntityDocument", "Statement", "describe", "document_query", "document_triples", "entity_iris", "hub_iris",
+    "EntityDocument", "Statement", "describe", "document_query", "document_triples", "entity_iris",
     "label_language", "pick_label",
 ]
 
@@ -34,6 +34,9 @@ SKOS_PREF = PREFIXES["skos"] + "prefLabel"
 LABEL_PROPERTIES = (SKOS_PREF, RDFS_LABEL)
 #: Cap on incoming links in one document (a hub such as a country can have many).
 MAX_INCOMING = 2000
+#: Solutions the one-query document may have (each is one statement, a label four per linking
+#: thing): more, and it is a hub, read the capped way.
+FIRST_TRY_LIMIT = 8 * MAX_INCOMING
 
 # ?e is bound by the caller. It must appear in a triple pattern of every branch: bindings act like
 # a VALUES clause joined at the end, so "BIND(?e AS ?s)" would not see them.
@@ -72,8 +75,9 @@ SELECT DISTINCT ?x ?lp ?l WHERE {
 #: The RDF document of an entity in one query (what :meth:`EntityDocument.triples` holds): its own
 #: statements, those of its blank nodes two levels deep, the links of others to it, and the labels
 #: of every IRI involved. Over the default graph (the merge of the sources): the document names no
-#: source. The incoming links are not capped here: :func:`document_triples` sends an entity with
-#: more than :data:`MAX_INCOMING` of them (:func:`hub_iris`) the capped way instead.
+#: source. The incoming links are not capped one by one here, only the whole answer (a LIMIT, so a
+#: hub costs a bounded first try): :func:`document_triples` reads an entity with more than
+#: :data:`MAX_INCOMING` links to it the capped way instead.
 #:
 #: ``$e`` is the entity. :func:`document_query` writes the IRI in its place (its N-Triples form,
 #: validated when the ``NamedNode`` was made, as :func:`~clair_kg.store.bindings.bind_in_text`
@@ -96,7 +100,7 @@ WHERE {
     FILTER(isIRI(?x) && isLiteral(?l) && ?lp IN (skos:prefLabel, rdfs:label))
   }
 }
-"""
+LIMIT """ + str(FIRST_TRY_LIMIT) + "\n"
 
 
 @dataclass(frozen=True)
@@ -172,21 +176,6 @@ def entity_iris(store: Store, base_iri: str) -> frozenset[str]:
     return frozenset(t.value for t in (row.get("e") for row in rows) if isinstance(t, NamedNode))
 
 
-_HUBS = f"""
-SELECT ?e WHERE {{ ?s ?p ?e FILTER(isIRI(?e) && !isBlank(?s)) }}
-GROUP BY ?e HAVING (COUNT(*) > {MAX_INCOMING})
-"""
-
-
-def hub_iris(store: Store) -> frozenset[str]:
-    """The IRIs more than :data:`MAX_INCOMING` statements point to: their documents cap the links.
-
-    Read once per runtime (one pass over the graph), so every other document is one query.
-    """
-    rows = store.select(_HUBS)
-    return frozenset(t.value for t in (row.get("e") for row in rows) if isinstance(t, NamedNode))
-
-
 def document_query(iri: str) -> str:
     """The CONSTRUCT query :func:`document_triples` evaluates for ``iri`` (see :data:`DOCUMENT_CONSTRUCT`).
 
@@ -195,11 +184,18 @@ def document_query(iri: str) -> str:
     return DOCUMENT_CONSTRUCT.replace("$e", str(NamedNode(iri)))
 
 
-def document_triples(store: Store, iri: str, *, hub: bool) -> list[Triple]:
-    """The RDF document about ``iri``: one CONSTRUCT, or for a ``hub`` the capped :func:`describe`."""
-    if hub:
+def document_triples(store: Store, iri: str) -> list[Triple]:
+    """The RDF document about ``iri``: one CONSTRUCT; for a hub, the capped :func:`describe`.
+
+    A hub is known by the answer itself (more than :data:`MAX_INCOMING` links to ``iri``, or the
+    LIMIT reached), so no list of hubs has to be read beforehand.
+    """
+    triples = store.construct(document_query(iri))
+    node = NamedNode(iri)
+    incoming = sum(1 for t in triples if t.object == node and not isinstance(t.subject, BlankNode))
+    if len(triples) >= FIRST_TRY_LIMIT or incoming > MAX_INCOMING:
         return describe(store, iri).triples()
-    return store.construct(document_query(iri))
+    return triples
 
 
 def _group(

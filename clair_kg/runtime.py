@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
-from .entity_graph import entity_iris, hub_iris
+from .entity_graph import entity_iris
 from .errors import StoreUnavailable
 from .named_queries import NamedQueries
 from .project import Project
@@ -140,8 +140,6 @@ class Runtime:
     terms: Once[TermLabels]
     #: every entity IRI the graph mentions: /id and /doc know what exists without a query
     entities: Once[frozenset[str]]
-    #: the IRIs so many statements point to that their documents cap the links (the rest: one query)
-    hubs: Once[frozenset[str]]
     #: named graph IRI -> what its own description says (the sources the pages cite)
     sources: Once[dict[str, SourceInfo]]
     #: rendered RDF documents (Turtle, JSON-LD, …) of this release, by IRI and media type
@@ -192,12 +190,11 @@ def build_runtime(
         graph_sizes=Once(lambda: _graph_sizes(store)),
         terms=Once(lambda: TermLabels.build(store)),
         entities=Once(lambda: entity_iris(store, settings.base_iri)),
-        hubs=Once(lambda: hub_iris(store)),
         sources=Once(lambda: source_infos(store)),
         documents=DocumentCache(settings.cache_size),
     )
     parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms, runtime.entities,
-                                    runtime.hubs, runtime.sources)
+                                    runtime.sources)
     for part in parts:
         try:
             part.get()

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pyoxigraph import Literal, NamedNode
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -24,7 +25,7 @@ from ...errors import ClairKgError
 from ...project import ENTITY_PATH_PATTERN
 from ...provenance import SOURCE_PROPERTIES, SourceInfo
 from ...publish.rdfio import jsonld_context, serialize_graph
-from ...store import Store
+from ...store import EmbeddedStore, Store
 from ..context import get_context
 from ..http import etag_for, not_modified, not_modified_response, standard_headers
 from ..i18n import ui
@@ -121,13 +122,14 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 async def answer_fast(scope: Scope, receive: Receive, send: Send) -> bool:
-    """Answer ``/id/…`` or ``/doc/…`` in the event loop when no store is needed; False: not answered.
+    """Answer ``/id/…`` or an RDF ``/doc/…`` before FastAPI's router; False: not answered here.
 
-    The front door calls this before FastAPI's router (about half the cost of a cached document
-    is the router and its thread hop). It answers the ``/id`` 303 of an entity that exists, and an
-    RDF document that is in the runtime's document cache or not modified (304). Everything else
-    (HTML, a miss, a 404, a bad ``Accept``) goes on to the routes above, which answer it the same
-    way with the store.
+    The front door calls this first: the router and its dependency machinery cost more than a
+    cached document itself. It answers the ``/id`` 303 of an entity that exists, and an RDF document
+    of one: from the runtime's document cache or as 304 in the event loop, else read from the
+    store — the embedded one in the loop too, a remote one on a thread (as FastAPI runs the routes,
+    so a slow remote store blocks no other request).
+    Everything else (HTML, a 404, a bad ``Accept``) goes on to the routes above, which answer it.
     """
     if scope["method"] not in ("GET", "HEAD"):
         return False
@@ -148,9 +150,16 @@ async def answer_fast(scope: Scope, receive: Receive, send: Send) -> bool:
             media = negotiate_doc(request, extension=ext)
             if media == "text/html":
                 return False
-            found = _rdf_document(request, iri, f"/doc/{path}", media, explicit=ext is not None, cached_only=True)
-            if found is None:
-                return False
+            doc_path = f"/doc/{path}"
+            found = _rdf_document(request, iri, doc_path, media, explicit=ext is not None, cached_only=True)
+            if found is None and isinstance(ctx.store, EmbeddedStore):
+                # a miss on the process's own store: one bounded query, CPU only (the thread hop
+                # would cost a fifth of it and, with the GIL, let nothing else run meanwhile)
+                found = _rdf_document(request, iri, doc_path, media, explicit=ext is not None)
+            elif found is None:  # a remote store may be slow: asked on a thread, as FastAPI runs routes
+                found = await run_in_threadpool(_rdf_document, request, iri, doc_path, media,
+                                                explicit=ext is not None)
+            assert found is not None
             response = found
     except ClairKgError:  # a bad Accept or format: the routes raise it again and answer it
         return False
@@ -174,7 +183,7 @@ def _rdf_document(request: Request, iri: str, path: str, media: str, *, explicit
     if body is None:
         if cached_only:
             return None
-        triples = document_triples(ctx.store, iri, hub=iri in ctx.hubs.get())
+        triples = document_triples(ctx.store, iri)
         body = serialize_graph(triples, media, context_ref=_context_url(request))
         ctx.documents.put(iri, media, body)
     return Response(body, media_type=content_type(media), headers=headers)
