@@ -24,10 +24,11 @@ __all__ = [
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryTriples, Triple
 
 from .namespaces import PREFIXES
-from .store import Store, Term
+from .store import EmbeddedStore, Store, Term
+from .store.evaluation import evaluate_query
 
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
 SKOS_PREF = PREFIXES["skos"] + "prefLabel"
@@ -190,12 +191,26 @@ def document_triples(store: Store, iri: str) -> list[Triple]:
     A hub is known by the answer itself (more than :data:`MAX_INCOMING` links to ``iri``, or the
     LIMIT reached), so no list of hubs has to be read beforehand.
     """
-    triples = store.construct(document_query(iri))
+    triples = _construct(store, document_query(iri))
     node = NamedNode(iri)
     incoming = sum(1 for t in triples if t.object == node and not isinstance(t.subject, BlankNode))
     if len(triples) >= FIRST_TRY_LIMIT or incoming > MAX_INCOMING:
         return describe(store, iri).triples()
     return triples
+
+
+def _construct(store: Store, query: str) -> list[Triple]:
+    """``store.construct(query)``, without tokenising the text again for its depth on the embedded store.
+
+    The depth check guards against what users send; this query's shape is ours and fixed (a test
+    checks it), while its text is new for every IRI, so the check would miss its memo every time
+    and cost as much as the evaluation itself (measured: 360 µs of about 800).
+    """
+    if isinstance(store, EmbeddedStore):
+        result = evaluate_query(store.inner, query, base_iri=store.base_iri)
+        assert isinstance(result, QueryTriples), "a CONSTRUCT answers triples"
+        return list(result)
+    return store.construct(query)
 
 
 def _group(
