@@ -15,7 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
-from clair_kg.entity_graph import MAX_INCOMING, describe, document_query, document_triples, entity_iris
+from clair_kg.entity_graph import (
+    MAX_INCOMING,
+    describe,
+    document_query,
+    document_triples,
+    entity_iris,
+    select_fixed,
+)
 from clair_kg.project import Project
 from clair_kg.publish import Distribution
 from clair_kg.release import Release
@@ -79,6 +86,26 @@ def test_the_document_query_names_the_iri_as_a_term_and_refuses_what_is_not_one(
     check_depth(text)  # the embedded store runs it without the check: its shape must pass it
     with pytest.raises(ValueError):
         document_query("not an iri> } DELETE WHERE { ?s ?p ?o")
+
+
+def test_the_pages_fixed_queries_pass_the_depth_check_they_skip() -> None:
+    from clair_kg import entity_graph
+    from clair_kg.store.bindings import bind_in_text
+    from clair_kg.web.linked_data import claims, entity_document
+
+    london = {"e": NamedNode(BASE + "id/office/london")}
+    for query in (entity_graph._OWN, entity_graph._INCOMING, entity_graph._LABELS, claims._QUANTITIES,
+                  entity_document._PLACES, entity_document._SUBJECT_TYPES):
+        check_depth(bind_in_text(query, london))
+
+
+def test_select_fixed_answers_what_select_answers(embedded_store: EmbeddedStore) -> None:
+    from clair_kg import entity_graph
+
+    london = {"e": NamedNode(BASE + "id/office/london")}
+    fixed = select_fixed(embedded_store, entity_graph._OWN, bindings=london)
+    plain = embedded_store.select(entity_graph._OWN, bindings=london)
+    assert len(fixed) > 5 and fixed == plain and fixed.variables == plain.variables
 
 
 def test_a_hub_keeps_the_cap_on_incoming_links(release: Release, project: Project,

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...entity_graph import EntityDocument, describe, document_triples, pick_label
+from ...entity_graph import EntityDocument, describe, document_triples, pick_label, select_fixed
 from ...errors import ClairKgError
 from ...project import ENTITY_PATH_PATTERN
 from ...provenance import SOURCE_PROPERTIES, SourceInfo
@@ -276,7 +276,7 @@ SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && ?s != ?g) } OR
 def _places(store: Store, iri: str) -> dict[str, Place]:
     """The places ``iri`` is in, with their names, ISO code, Wikidata item and the place they are in."""
     fields: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
-    for row in store.select(_PLACES, bindings={"e": NamedNode(iri)}):
+    for row in select_fixed(store, _PLACES, bindings={"e": NamedNode(iri)}):
         place, p, v, pl = row.get("place"), row.get("p"), row.get("v"), row.get("pl")
         if not isinstance(place, NamedNode) or not isinstance(p, NamedNode):
             continue
@@ -299,7 +299,7 @@ def _places(store: Store, iri: str) -> dict[str, Place]:
 def _subject_types(store: Store, iri: str) -> dict[str, list[str]]:
     """The classes of everything linked to or from ``iri`` (to group long lists by kind)."""
     out: dict[str, list[str]] = defaultdict(list)
-    for row in store.select(_SUBJECT_TYPES, bindings={"e": NamedNode(iri)}):
+    for row in select_fixed(store, _SUBJECT_TYPES, bindings={"e": NamedNode(iri)}):
         s, ty = row.get("s"), row.get("type")
         if isinstance(s, NamedNode) and isinstance(ty, NamedNode):
             out[s.value].append(ty.value)
