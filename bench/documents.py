@@ -38,6 +38,7 @@ __all__ = ["MIXES", "DocRow", "measure", "main"]
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +47,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -95,16 +97,17 @@ class DocRow:
 class _DocServers(Servers):
     """:class:`bench.servers.Servers` plus the two ways this bench starts its servers."""
 
-    def start_ours_loaded(self, graph: Path, *, workers: int, timeout: float) -> Server:
+    def start_ours_loaded(self, graph: Path, *, workers: int, timeout: float, isolation: str | None) -> Server:
         port = free_port()
         cli = Path(sys.executable).with_name("clair-kg")
         argv = [str(cli)] if cli.exists() else [sys.executable, "-m", "clair_kg"]
         argv += ["--project", str(ROOT), "serve", "--host", "127.0.0.1", "--port", str(port),
                  "--workers", str(workers), "--load", f"{graph}={synthetic.GRAPH}"]
+        argv += ["--query-isolation", isolation] if isolation else []
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIR_KG_")}
         proc, log = self._spawn("ours", argv, env)
         server = Server("ours", f"http://127.0.0.1:{port}", "/sparql", proc, log,
-                        notes=[f"clair-kg serve --workers {workers} --load synthetic.ttl=GRAPH"])
+                        notes=[" ".join(argv[argv.index("serve"):])])
         self._started.append(server)
         self._wait(server, server.base + "/health", timeout)
         return server
@@ -276,7 +279,8 @@ def measure_size(size: int, args: argparse.Namespace, wrk: str, workdir: Path) -
     rows: dict[str, DocRow] = {}
     with _DocServers(workdir) as servers:
         oxigraph = servers.start_oxigraph_union(nquads, timeout=120)
-        ours = servers.start_ours_loaded(graph, workers=args.workers, timeout=args.start_timeout)
+        ours = servers.start_ours_loaded(graph, workers=args.workers, timeout=args.start_timeout,
+                                         isolation=args.query_isolation)
         checked = check_answers(ours, oxigraph, _spread(entities, 40))
         print(f"{size}: {statements} statements; {checked} entities checked equal (Turtle, JSON-LD, /id hop); "
               f"{len(entities)} cold, {len(hot)} hot entities", flush=True)
@@ -313,13 +317,20 @@ def measure_size(size: int, args: argparse.Namespace, wrk: str, workdir: Path) -
 
 
 def measure(sizes: list[int], *, duration: float = 8.0, rounds: int = 2, connections: int = 16, workers: int = 2,
-            entities: int = 20_000, mixes: tuple[str, ...] = MIXES, start_timeout: float = 900.0) -> list[DocRow]:
-    """Every size, every mix: the rows of the table (``make bench-scale`` calls this)."""
+            entities: int = 20_000, mixes: tuple[str, ...] = MIXES, start_timeout: float = 900.0,
+            query_isolation: str | None = None) -> list[DocRow]:
+    """Every size, every mix: the rows of the table (``make bench-scale`` calls this).
+
+    ``query_isolation="restart"`` starts ours without query worker processes (documents never use
+    them); on a busy 2-core machine the workers' own copies of a 10^6 graph may not load within
+    their start deadline.
+    """
     wrk = find_wrk()
     if wrk is None:
         raise RuntimeError("wrk is missing: apt-get install wrk")
     args = argparse.Namespace(duration=duration, rounds=rounds, connections=connections, workers=workers,
-                              entities=entities, mixes=mixes, start_timeout=start_timeout)
+                              entities=entities, mixes=mixes, start_timeout=start_timeout,
+                              query_isolation=query_isolation)
     rows: list[DocRow] = []
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix=f"bench-documents-{size}-") as tmp:
@@ -351,6 +362,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--entities", type=int, default=20_000,
                         help=f"entities of the cold mixes (at least {COLD_MIN_ENTITIES}, at most all)")
     parser.add_argument("--mixes", default=",".join(dict.fromkeys(MIXES)), help="which of ours' mixes to run")
+    parser.add_argument("--query-isolation", choices=["process", "restart"],
+                        help="ours' --query-isolation (default: the server's); documents never use the query workers")
     parser.add_argument("--out", type=Path, default=RESULTS / "documents.json")
     return parser
 
@@ -361,13 +374,22 @@ def _sizes(text: str) -> Iterator[int]:
             yield int(float(part))
 
 
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # so the servers' context stops every process group it started
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     started = time.monotonic()
     try:
         rows = measure(list(_sizes(args.sizes)), duration=args.duration, rounds=args.rounds,
                        connections=args.connections, workers=args.workers, entities=args.entities,
-                       mixes=tuple(m.strip() for m in args.mixes.split(",")))
+                       mixes=tuple(m.strip() for m in args.mixes.split(",")), query_isolation=args.query_isolation)
+    except KeyboardInterrupt:
+        print("bench.documents: stopped", file=sys.stderr)
+        return 130
     except (ServerFailed, ClairKgError, RuntimeError, AssertionError) as exc:
         print(f"bench.documents: {exc}", file=sys.stderr)
         return 1
