@@ -182,6 +182,20 @@ def test_cors_reaches_a_cached_document(counting: tuple[TestClient, CountingStor
     assert cached.headers.get("access-control-allow-origin") == "*"
 
 
+def test_jsonld_is_written_as_json_would_indent_it(embedded_store: EmbeddedStore) -> None:
+    import json
+
+    from clair_kg.publish.rdfio import serialize_graph
+
+    for iri in sorted(entity_iris(embedded_store, BASE)):
+        body = serialize_graph(document_triples(embedded_store, iri), "application/ld+json")
+        assert body.decode("utf-8") == json.dumps(json.loads(body), ensure_ascii=False, indent=1) + "\n", iri
+    own_context = {"@context": {"x": "https://example.org/", "e": {}, "n": [1, True, None, "\u00e9\"\n"]}}
+    body = serialize_graph([], "application/ld+json", context_ref=own_context)
+    assert body.decode("utf-8") == json.dumps(json.loads(body), ensure_ascii=False, indent=1) + "\n"
+    assert json.loads(body)["@context"] == own_context["@context"]
+
+
 def test_the_document_cache_is_bounded_by_entries_and_bytes() -> None:
     cache = DocumentCache(2, max_bytes=800)
     cache.put("a", "t", b"1")
