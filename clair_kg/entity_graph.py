@@ -10,8 +10,10 @@
 - the labels of everything involved (objects, linking subjects, properties, classes),
 
 each statement with the named graphs (sources) that state it, so a page can put the source beside
-every value and show conflicting claims side by side. The IRI is always bound as a query
-parameter, never pasted into the query text.
+every value and show conflicting claims side by side. Its IRI is bound as a query parameter.
+
+:func:`document_triples` reads the same graph without the sources, for the RDF documents, in one
+CONSTRUCT (:data:`DOCUMENT_CONSTRUCT`), which names the IRI as a term in its text (why: there).
 """
 
 from __future__ import annotations
