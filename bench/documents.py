@@ -28,6 +28,11 @@ For each size (default 10^4, 10^5, 10^6 statements) it:
    request and the load average before each run, and the ratios to oxigraph (target: ``doc-hot``,
    ``doc-cold`` and ``id-doc`` documents/s ≥ 0.5× oxigraph); writes ``bench/results/documents.json``.
 
+On a shared machine req/s moves with the load (recorded per run); the server's own CPU time per
+request moves much less. ``--query-isolation restart`` starts ours without query worker processes
+(documents never reach them): at 10^6 on a busy 2-core machine the workers' own copies of the
+graph may not load within their start deadline.
+
 :func:`measure` runs all of it and returns the rows (``make bench-scale`` calls it).
 """
 
