@@ -10,27 +10,36 @@
 - the labels of everything involved (objects, linking subjects, properties, classes),
 
 each statement with the named graphs (sources) that state it, so a page can put the source beside
-every value and show conflicting claims side by side. The IRI is always bound as a query
-parameter, never pasted into the query text.
+every value and show conflicting claims side by side. Its IRI is bound as a query parameter.
+
+:func:`document_triples` reads the same graph without the sources, for the RDF documents, in one
+CONSTRUCT (:data:`DOCUMENT_CONSTRUCT`), which names the IRI as a term in its text (why: there).
 """
 
 from __future__ import annotations
 
-__all__ = ["EntityDocument", "Statement", "describe", "entity_iris", "label_language", "pick_label"]
+__all__ = [
+    "EntityDocument", "Statement", "describe", "document_query", "document_triples", "entity_iris",
+    "label_language", "pick_label", "select_fixed",
+]
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, QueryTriples, Triple
 
 from .namespaces import PREFIXES
-from .store import Store, Term
+from .store import EmbeddedStore, Rows, Store, Term
+from .store.evaluation import evaluate_query
 
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
 SKOS_PREF = PREFIXES["skos"] + "prefLabel"
 LABEL_PROPERTIES = (SKOS_PREF, RDFS_LABEL)
 #: Cap on incoming links in one document (a hub such as a country can have many).
 MAX_INCOMING = 2000
+#: Solutions the one-query document may have (each is one statement, a label four per linking
+#: thing): more, and it is a hub, read the capped way.
+FIRST_TRY_LIMIT = 8 * MAX_INCOMING
 
 # ?e is bound by the caller. It must appear in a triple pattern of every branch: bindings act like
 # a VALUES clause joined at the end, so "BIND(?e AS ?s)" would not see them.
@@ -65,6 +74,36 @@ SELECT DISTINCT ?x ?lp ?l WHERE {
 }
 """
 
+
+#: The RDF document of an entity in one query (what :meth:`EntityDocument.triples` holds): its own
+#: statements, those of its blank nodes two levels deep, the links of others to it, and the labels
+#: of every IRI involved. Over the default graph (the merge of the sources): the document names no
+#: source. The incoming links are not capped one by one here, only the whole answer (a LIMIT, so a
+#: hub costs a bounded first try): :func:`document_triples` reads an entity with more than
+#: :data:`MAX_INCOMING` links to it the capped way instead.
+#:
+#: ``$e`` is the entity. :func:`document_query` writes the IRI in its place (its N-Triples form,
+#: validated when the ``NamedNode`` was made, as :func:`~clair_kg.store.bindings.bind_in_text`
+#: writes a binding) rather than binding it with a VALUES block: pyoxigraph plans the nested
+#: UNION groups without seeing a VALUES binding and scans the graph for each (measured: about 100×
+#: slower at 10^4 statements), while with the IRI in the text every branch is an index lookup.
+DOCUMENT_CONSTRUCT = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+CONSTRUCT { $e ?p ?o . ?b ?bp ?bo . ?s ?ip $e . ?x ?lp ?l . }
+WHERE {
+  { $e ?p ?o }
+  UNION { $e ?p0 ?b FILTER(isBlank(?b)) ?b ?bp ?bo }
+  UNION { $e ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?p2 ?b FILTER(isBlank(?b)) ?b ?bp ?bo }
+  UNION { ?s ?ip $e FILTER(!isBlank(?s)) }
+  UNION {
+    { $e ?x ?o1 } UNION { $e ?p3 ?x } UNION { ?x ?p4 $e } UNION { ?s4 ?x $e }
+    UNION { $e ?p5 ?b5 FILTER(isBlank(?b5)) ?b5 ?x ?o5 } UNION { $e ?p6 ?b6 FILTER(isBlank(?b6)) ?b6 ?p7 ?x }
+    ?x ?lp ?l
+    FILTER(isIRI(?x) && isLiteral(?l) && ?lp IN (skos:prefLabel, rdfs:label))
+  }
+}
+LIMIT """ + str(FIRST_TRY_LIMIT) + "\n"
 
 
 @dataclass(frozen=True)
@@ -140,6 +179,59 @@ def entity_iris(store: Store, base_iri: str) -> frozenset[str]:
     return frozenset(t.value for t in (row.get("e") for row in rows) if isinstance(t, NamedNode))
 
 
+def document_query(iri: str) -> str:
+    """The CONSTRUCT query :func:`document_triples` evaluates for ``iri`` (see :data:`DOCUMENT_CONSTRUCT`).
+
+    :raises ValueError: ``iri`` is not an IRI.
+    """
+    return DOCUMENT_CONSTRUCT.replace("$e", str(NamedNode(iri)))
+
+
+def document_triples(store: Store, iri: str) -> list[Triple]:
+    """The RDF document about ``iri``: one CONSTRUCT; for a hub, the capped :func:`describe`.
+
+    A hub is known by the answer itself (more than :data:`MAX_INCOMING` links to ``iri``, or the
+    LIMIT reached), so no list of hubs has to be read beforehand.
+    """
+    triples = _construct(store, document_query(iri))
+    node = NamedNode(iri)
+    incoming = sum(1 for t in triples if t.object == node and not isinstance(t.subject, BlankNode))
+    if len(triples) >= FIRST_TRY_LIMIT or incoming > MAX_INCOMING:
+        return describe(store, iri).triples()
+    return triples
+
+
+def _construct(store: Store, query: str) -> list[Triple]:
+    """``store.construct(query)``, without tokenising the text again for its depth on the embedded store.
+
+    The depth check guards against what users send; this query's shape is ours and fixed (a test
+    checks it), while its text is new for every IRI, so the check would miss its memo every time
+    and cost as much as the evaluation itself (measured: 360 µs of about 800).
+    """
+    if isinstance(store, EmbeddedStore):
+        result = evaluate_query(store.inner, query, base_iri=store.base_iri)
+        assert isinstance(result, QueryTriples), "a CONSTRUCT answers triples"
+        return list(result)
+    return store.construct(query)
+
+
+def select_fixed(store: Store, query: str, *, bindings: dict[str, Term] | None = None) -> Rows:
+    """``store.select(query, bindings=…)`` for one of the pages' own queries (a fixed text, trusted).
+
+    On the embedded store the depth check is left out, as in :func:`_construct`: the bound text is
+    new for every entity, so tokenising it again cost about 360 µs a query on every page.
+    """
+    if not isinstance(store, EmbeddedStore):
+        return store.select(query, bindings=bindings)
+    result = evaluate_query(store.inner, query, base_iri=store.base_iri, bindings=bindings)
+    assert isinstance(result, QuerySolutions), "a SELECT answers solutions"
+    names = [v.value for v in result.variables]
+    rows = Rows(names)
+    for solution in result:
+        rows.append({name: term for name in names if (term := solution[name]) is not None})
+    return rows
+
+
 def _group(
     rows: list[dict[str, Term]], *, subject_key: str, object_of: NamedNode | None, default_subject: NamedNode
 ) -> list[Statement]:
@@ -165,13 +257,13 @@ def _group(
 def describe(store: Store, iri: str) -> EntityDocument:
     """Everything the document about ``iri`` holds (empty statements if the graph does not know it)."""
     node = NamedNode(iri)
-    rows = store.select(_OWN, bindings={"e": node})
+    rows = select_fixed(store, _OWN, bindings={"e": node})
     own = _group(rows, subject_key="s", object_of=None, default_subject=node)
-    rows = store.select(_INCOMING, bindings={"e": node})
+    rows = select_fixed(store, _INCOMING, bindings={"e": node})
     incoming = _group(rows, subject_key="s", object_of=node, default_subject=node)
     labels: dict[str, dict[str, str]] = defaultdict(dict)
     label_triples: list[Triple] = []
-    rows = store.select(_LABELS, bindings={"e": node})
+    rows = select_fixed(store, _LABELS, bindings={"e": node})
     for st in own:
         if st.subject == node and st.predicate.value in LABEL_PROPERTIES and isinstance(st.object, Literal):
             rows.append({"x": node, "lp": st.predicate, "l": st.object})

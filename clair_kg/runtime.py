@@ -14,11 +14,12 @@ process starts, ``/health`` answers, and they recover when the store does.
 
 from __future__ import annotations
 
-__all__ = ["Once", "Publication", "Runtime", "build_runtime"]
+__all__ = ["DocumentCache", "Once", "Publication", "Runtime", "build_runtime"]
 
 import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from .entity_graph import entity_iris
 from .errors import StoreUnavailable
 from .named_queries import NamedQueries
 from .project import Project
+from .provenance import SourceInfo, source_infos
 from .publish import Distribution
 from .publish.void import schema_org_dataset
 from .published import ReleaseInfo
@@ -71,6 +73,46 @@ class Once(Generic[T]):
         return self._value is not None
 
 
+class DocumentCache:
+    """Rendered entity documents of this release, least recently used first out (thread-safe).
+
+    A release never changes while it is served, so a document rendered once stays right for the
+    life of the runtime: the key is (IRI, media type), and the release is the runtime's own.
+    Bounded twice: at most ``entries`` documents and ``max_bytes`` of them; 0 entries turns it off.
+    """
+
+    def __init__(self, entries: int, *, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, iri: str, media: str) -> bytes | None:
+        key = (iri, media)
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, iri: str, media: str, body: bytes) -> None:
+        if self.entries <= 0 or len(body) > self.max_bytes // 8:  # one huge document may not empty it
+            return
+        key = (iri, media)
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._bytes -= len(old) if old is not None else 0
+            self._items[key] = body
+            self._bytes += len(body)
+            while len(self._items) > self.entries or self._bytes > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass(frozen=True)
 class Publication:
     """The release's files (as ``clair-kg build`` writes them) and its schema.org description."""
@@ -99,6 +141,10 @@ class Runtime:
     terms: Once[TermLabels]
     #: every entity IRI the graph mentions: /id and /doc know what exists without a query
     entities: Once[frozenset[str]]
+    #: named graph IRI -> what its own description says (the sources the pages cite)
+    sources: Once[dict[str, SourceInfo]]
+    #: rendered RDF documents (Turtle, JSON-LD, …) of this release, by IRI and media type
+    documents: DocumentCache
     #: what ETags are made from: the release and the named queries it serves
     etag_seed: str = field(init=False)
 
@@ -146,8 +192,11 @@ def build_runtime(
         graph_sizes=Once(lambda: _graph_sizes(store)),
         terms=Once(lambda: TermLabels.build(store)),
         entities=Once(lambda: entity_iris(store, settings.base_iri)),
+        sources=Once(lambda: source_infos(store)),
+        documents=DocumentCache(settings.cache_size),
     )
-    parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms, runtime.entities)
+    parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms, runtime.entities,
+                                    runtime.sources)
     for part in parts:
         try:
             part.get()

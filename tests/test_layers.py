@@ -44,6 +44,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "clair_kg.search": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.reconcile": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.entity_graph": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
+    "clair_kg.provenance": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.terms": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.named_queries": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
     "clair_kg.runtime": (*BUILD_SIDE, "clair_kg.web", "clair_kg.server", "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode
 
+from ...entity_graph import select_fixed
 from ...namespaces import PREFIXES
 from ...store import Store
 
@@ -72,7 +73,7 @@ def _number(lit: Literal) -> float | None:
 def quantities_of(store: Store, iri: str) -> dict[str, Quantity]:
     """The quantitative values ``iri`` points to, by their IRI."""
     fields: dict[str, dict[str, list[Literal]]] = defaultdict(lambda: defaultdict(list))
-    for row in store.select(_QUANTITIES, bindings={"e": NamedNode(iri)}):
+    for row in select_fixed(store, _QUANTITIES, bindings={"e": NamedNode(iri)}):
         q, p, v = row.get("q"), row.get("p"), row.get("v")
         if isinstance(q, NamedNode) and isinstance(p, NamedNode) and isinstance(v, Literal):
             fields[q.value][p.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]].append(v)

@@ -7,21 +7,25 @@ The server answers the base IRI's paths on whatever host it runs on: a request p
 
 from __future__ import annotations
 
-__all__ = ["router"]
+__all__ = ["answer_fast", "router"]
 
 import json
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import APIRouter
 from pyoxigraph import Literal, NamedNode
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...entity_graph import EntityDocument, describe, pick_label
+from ...entity_graph import EntityDocument, describe, document_triples, pick_label, select_fixed
+from ...errors import ClairKgError
 from ...project import ENTITY_PATH_PATTERN
-from ...publish.rdfio import jsonld_context
-from ...store import Store
+from ...provenance import SOURCE_PROPERTIES, SourceInfo
+from ...publish.rdfio import jsonld_context, serialize_graph
+from ...store import EmbeddedStore, Store
 from ..context import get_context
 from ..http import etag_for, not_modified, not_modified_response, standard_headers
 from ..i18n import ui
@@ -37,10 +41,8 @@ from .common import (
     local_href,
     negotiate_doc,
     not_found_body,
-    rdf_document_response,
     split_extension,
 )
-from .provenance import SOURCE_PROPERTIES, SourceInfo, source_infos
 from .terms import TermLabels, term_labels
 from .view import Place, entity_view
 
@@ -114,20 +116,88 @@ def _context_url(request: Request) -> str:
     return get_context(request).settings.base_iri + "context.jsonld"
 
 
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+async def answer_fast(scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer ``/id/…`` or an RDF ``/doc/…`` before FastAPI's router; False: not answered here.
+
+    The front door calls this first: the router and its dependency machinery cost more than a
+    cached document itself. It answers the ``/id`` 303 of an entity that exists, and an RDF document
+    of one: from the runtime's document cache or as 304 in the event loop, else read from the
+    store — the embedded one in the loop too, a remote one on a thread (as FastAPI runs the routes,
+    so a slow remote store blocks no other request).
+    Everything else (HTML, a 404, a bad ``Accept``) goes on to the routes above, which answer it.
+    """
+    if scope["method"] not in ("GET", "HEAD"):
+        return False
+    parts = scope["path"].split("/")
+    if len(parts) != 4 or parts[1] not in ("id", "doc"):
+        return False
+    request = Request(scope, receive)
+    stem, ext = split_extension(parts[3])
+    path = f"{parts[2]}/{stem}"
+    ctx = get_context(request)
+    iri = ctx.project.entity_iri(path)
+    if not ENTITY_PATH_PATTERN.match(path) or not ctx.entities.ready or iri not in ctx.entities.get():
+        return False
+    try:
+        if parts[1] == "id":
+            response = dereference(parts[2], parts[3], request)
+        else:
+            media = negotiate_doc(request, extension=ext)
+            if media == "text/html":
+                return False
+            doc_path = f"/doc/{path}"
+            found = _rdf_document(request, iri, doc_path, media, explicit=ext is not None, cached_only=True)
+            if found is None and isinstance(ctx.store, EmbeddedStore):
+                # a miss on the process's own store: one bounded query, CPU only (the thread hop
+                # would cost a fifth of it and, with the GIL, let nothing else run meanwhile)
+                found = _rdf_document(request, iri, doc_path, media, explicit=ext is not None)
+            elif found is None:  # a remote store may be slow: asked on a thread, as FastAPI runs routes
+                found = await run_in_threadpool(_rdf_document, request, iri, doc_path, media,
+                                                explicit=ext is not None)
+            assert found is not None
+            response = found
+    except ClairKgError:  # a bad Accept or format: the routes raise it again and answer it
+        return False
+    await response(scope, receive, send)
+    return True
+
+
+def _rdf_document(request: Request, iri: str, path: str, media: str, *, explicit: bool,
+                  cached_only: bool = False) -> Response | None:
+    """The RDF document about ``iri`` in ``media``; None when ``cached_only`` and it is not cached.
+
+    Made with one query (:func:`document_triples`) and kept in the runtime's document cache.
+    """
+    ctx = get_context(request)
+    tag = etag(request, media, "", request.url.query)
+    # RDF does not depend on the reader's language; a suffix fixes the format outright.
+    headers = {**standard_headers(tag, vary=None if explicit else "Accept"), "Link": alternates(request, path, media)}
+    if not_modified(request, tag):  # answered before the store is asked
+        return not_modified_response(tag, headers)
+    body = ctx.documents.get(iri, media)
+    if body is None:
+        if cached_only:
+            return None
+        triples = document_triples(ctx.store, iri)
+        body = serialize_graph(triples, media, context_ref=_context_url(request))
+        ctx.documents.put(iri, media, body)
+    return Response(body, media_type=content_type(media), headers=headers)
+
+
 def _document(request: Request, iri: str, path: str, media: str, *, explicit: bool) -> Response:
     ctx = get_context(request)
-    lang = pick_language(request)
-    tag = etag(request, media, lang if media == "text/html" else "", request.url.query)
-    link = alternates(request, path, media)
     if media != "text/html":
-        # RDF does not depend on the reader's language; a suffix fixes the format outright.
-        rdf_vary = None if explicit else "Accept"
-        if not_modified(request, tag):  # answered before the store is asked
-            return not_modified_response(tag, {**standard_headers(tag, vary=rdf_vary), "Link": link})
-        doc = describe(ctx.store, iri)
-        return rdf_document_response(
-            request, doc.triples(), media, etag=tag, link=link, context_url=_context_url(request), vary=rdf_vary,
-        )
+        response = _rdf_document(request, iri, path, media, explicit=explicit)
+        assert response is not None
+        return response
+    lang = pick_language(request)
+    tag = etag(request, media, lang, request.url.query)
+    link = alternates(request, path, media)
     vary = "Accept-Language, Cookie" if explicit else "Accept, Accept-Language, Cookie"
     headers = {**standard_headers(tag, vary=vary), "Link": link, "Content-Language": lang}
     if not_modified(request, tag):
@@ -135,7 +205,7 @@ def _document(request: Request, iri: str, path: str, media: str, *, explicit: bo
     doc = describe(ctx.store, iri)
     base = ctx.settings.base_iri
     terms = term_labels(request)
-    infos = source_infos(ctx.store)
+    infos = ctx.sources.get()
     view = entity_view(
         doc, base=base, lang=lang, terms=terms, sources=infos, quantities=quantities_of(ctx.store, iri),
         places=_places(ctx.store, iri), subject_types=_subject_types(ctx.store, iri),
@@ -206,7 +276,7 @@ SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && ?s != ?g) } OR
 def _places(store: Store, iri: str) -> dict[str, Place]:
     """The places ``iri`` is in, with their names, ISO code, Wikidata item and the place they are in."""
     fields: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
-    for row in store.select(_PLACES, bindings={"e": NamedNode(iri)}):
+    for row in select_fixed(store, _PLACES, bindings={"e": NamedNode(iri)}):
         place, p, v, pl = row.get("place"), row.get("p"), row.get("v"), row.get("pl")
         if not isinstance(place, NamedNode) or not isinstance(p, NamedNode):
             continue
@@ -229,7 +299,7 @@ def _places(store: Store, iri: str) -> dict[str, Place]:
 def _subject_types(store: Store, iri: str) -> dict[str, list[str]]:
     """The classes of everything linked to or from ``iri`` (to group long lists by kind)."""
     out: dict[str, list[str]] = defaultdict(list)
-    for row in store.select(_SUBJECT_TYPES, bindings={"e": NamedNode(iri)}):
+    for row in select_fixed(store, _SUBJECT_TYPES, bindings={"e": NamedNode(iri)}):
         s, ty = row.get("s"), row.get("type")
         if isinstance(s, NamedNode) and isinstance(ty, NamedNode):
             out[s.value].append(ty.value)

@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from ...entity_graph import label_language, pick_label
 from ...errors import InvalidParameter
 from ...namespaces import PREFIXES, RDF_TYPE
+from ...provenance import SourceInfo
 from ...publish.rdfio import compact_iri
 from ...store import Term
 from ..context import get_context
@@ -41,7 +42,6 @@ from .common import (
     rdf_document_response,
 )
 from .diagram import org_diagram, render_svg
-from .provenance import SourceInfo, source_infos
 from .terms import TermLabels, term_labels
 
 router = APIRouter(tags=["linked data"])
@@ -91,7 +91,7 @@ def landing(request: Request) -> Response:
          "count": c.entities, "local": c.iri.startswith(base)}
         for c in meta.classes
     ]
-    infos = source_infos(ctx.store)
+    infos = ctx.sources.get()
     context = {
 
         "meta": meta,

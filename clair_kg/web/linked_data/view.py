@@ -27,11 +27,11 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from ...entity_graph import EntityDocument, Statement, label_language, pick_label
 from ...namespaces import PREFIXES, RDF_TYPE
+from ...provenance import SourceInfo
 from ...store import Term
 from ..i18n import format_date, format_number, ui
 from .claims import RUNNING_TOTALS, Quantity, classify
 from .common import local_href
-from .provenance import SourceInfo
 from .terms import TermLabels
 
 SKOS = PREFIXES["skos"]

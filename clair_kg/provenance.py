@@ -1,5 +1,8 @@
 """What a page says about a source: each named graph is one cited document.
 
+Read once per runtime (:attr:`clair_kg.runtime.Runtime.sources`): the pages look it up, they do
+not ask the store again.
+
 Read through exactly the properties of the source contract (``rdfs:label``, ``dcterms:title``,
 ``dcterms:language``, ``dcterms:publisher``, ``prov:wasDerivedFrom``, ``dcterms:source``,
 ``clair:retrieved``, ``clair:revision``, ``dcterms:license``, ``dcterms:creator``). A graph
@@ -15,9 +18,9 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode
 
-from ...entity_graph import label_language, pick_label
-from ...namespaces import PREFIXES
-from ...store import Store
+from .entity_graph import label_language, pick_label
+from .namespaces import PREFIXES
+from .store import Store
 
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
 DCT = PREFIXES["dcterms"]
@@ -27,8 +30,9 @@ SOURCE_PROPERTIES = (
     RDFS_LABEL, DCT + "title", DCT + "language", DCT + "publisher", DCT + "creator", PROV_DERIVED, DCT + "source",
     CLAIR + "retrieved", CLAIR + "revision", DCT + "license",
 )
-_DESCRIPTIONS = """
-SELECT ?g ?p ?v WHERE { GRAPH ?g { ?g ?p ?v } }
+# ?g is bound per graph: unbound, { ?g ?p ?v } inside GRAPH ?g would read every statement
+_DESCRIPTION = """
+SELECT ?p ?v WHERE { GRAPH ?g { ?g ?p ?v } }
 """
 
 
@@ -63,10 +67,11 @@ class SourceInfo:
 def source_infos(store: Store) -> dict[str, SourceInfo]:
     """Graph IRI -> what its own description says (every graph of the store that describes itself)."""
     props: dict[str, dict[str, list[Literal | NamedNode]]] = defaultdict(lambda: defaultdict(list))
-    for row in store.select(_DESCRIPTIONS):
-        g, p, v = row.get("g"), row.get("p"), row.get("v")
-        if isinstance(g, NamedNode) and isinstance(p, NamedNode) and isinstance(v, Literal | NamedNode):
-            props[g.value][p.value].append(v)
+    for g in store.graphs():
+        for row in store.select(_DESCRIPTION, bindings={"g": NamedNode(g)}):
+            p, v = row.get("p"), row.get("v")
+            if isinstance(p, NamedNode) and isinstance(v, Literal | NamedNode):
+                props[g][p.value].append(v)
     out: dict[str, SourceInfo] = {}
     for graph, found in props.items():
         def texts(prop: str, p: dict[str, list[Literal | NamedNode]] = found) -> dict[str, str]:
