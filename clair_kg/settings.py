@@ -90,7 +90,8 @@ class Settings:
     )
     cache_size: int = field(
         default=1024,
-        metadata={"help": "Query results kept in memory per process, keyed by query, dataset and format."},
+        metadata={"help": "Query results kept in memory per process (keyed by query, dataset and format), and as "
+                          "many entity documents (by entity and format, at most 64 MB); 0 turns both caches off."},
     )
     yasgui_url: str = field(
         default="/static/vendor/yasgui/",
