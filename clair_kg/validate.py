@@ -37,6 +37,7 @@ from typing import Any
 import pyoxigraph
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, SH, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .errors import SourceError
@@ -141,6 +142,32 @@ class ShaclResult:
     finding: Finding
 
 
+_PATH_SUFFIX = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePath: "?"}
+
+
+def _path_text(graph: Graph, path: Node | None) -> str | None:
+    """A result's path: a property's IRI, or a complex path in SPARQL's syntax (``^<…org#organization>``)
+    — not the blank node pyshacl writes it as, whose label changes from run to run."""
+    if path is None or isinstance(path, URIRef):
+        return _short(path)
+    return _path_syntax(graph, path, 0)
+
+
+def _path_syntax(graph: Graph, path: Node, depth: int) -> str:
+    if isinstance(path, URIRef) or depth > 16:
+        return f"<{path}>"
+    if (path, RDF.first, None) in graph:
+        return "(" + "/".join(_path_syntax(graph, p, depth + 1) for p in Collection(graph, path)) + ")"
+    for p, o in graph.predicate_objects(path):
+        if p == SH.inversePath:
+            return "^" + _path_syntax(graph, o, depth + 1)
+        if p == SH.alternativePath:
+            return "(" + "|".join(_path_syntax(graph, m, depth + 1) for m in Collection(graph, o)) + ")"
+        if p in _PATH_SUFFIX:
+            return _path_syntax(graph, o, depth + 1) + _PATH_SUFFIX[p]
+    return str(path)
+
+
 def _shacl_results(results: Graph, shapes: Graph) -> list[ShaclResult]:
     found: list[ShaclResult] = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
@@ -149,7 +176,7 @@ def _shacl_results(results: Graph, shapes: Graph) -> list[ShaclResult]:
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
         finding = Finding(
             focus_node=str(focus) if focus is not None else "",
-            path=_short(results.value(result, SH.resultPath)),
+            path=_path_text(results, results.value(result, SH.resultPath)),
             message="; ".join(messages) or "constraint violated (the shape gives no sh:message)",
             severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
             source_shape=shape_name(shapes, results.value(result, SH.sourceShape)),
@@ -374,8 +401,10 @@ def report_to_turtle(report: ValidationReport) -> str:
         g.add((r, RDF.type, SH.ValidationResult))
         if f.focus_node:
             g.add((r, SH.focusNode, URIRef(f.focus_node)))
-        if f.path:
+        if f.path and not f.path.startswith(("^", "(", "<")):
             g.add((r, SH.resultPath, URIRef(f.path)))
+        elif f.path:  # a complex path, in SPARQL's syntax (sh:resultPath would need its blank-node form)
+            g.add((r, CHECK.resultPathSyntax, Literal(f.path)))
         g.add((r, SH.resultMessage, Literal(f.message)))
         g.add((r, SH.resultSeverity, SH[f.severity]))
         for source in f.source_shape.split("; "):
