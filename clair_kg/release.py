@@ -51,6 +51,7 @@ def prepare_release(project: Project, *, validate: bool = True) -> Release:
         nquads = rebased(sources.to_nquads(), project.base_iri)
         graphs = sources.graph_iris
         results: tuple[ShaclResult, ...] | None = None
+        targeted: dict[str, frozenset[str]] | None = None
         schema = schema_key(project) if validate else None
         if validate:
             # The last release validated with the same shapes and ontology, if kept: only the focus
@@ -58,14 +59,15 @@ def prepare_release(project: Project, *, validate: bool = True) -> Release:
             # are the sources as written only under the default base IRI (else they were rebased).
             last = last_validation(project, schema) if schema and project.base_iri == DEFAULT_BASE_IRI else None
             validation = validate_scoped(sources, before=last.nquads if last else None,
-                                         results_before=last.results if last else ())
-            report, results = validation.report, validation.results
+                                         results_before=last.results if last else (),
+                                         targeted_before=last.targeted if last else None)
+            report, results, targeted = validation.report, validation.results, validation.targeted
             if validation.rechecked is not None:
                 _log.info("validated %d focus nodes again (the rest is unchanged)", validation.rechecked)
         else:
             report = ValidationReport(conforms=True, findings=(), triples=0, checks_run=0)
         if key is not None:
-            keep_release(project, key, report, nquads, graphs, schema=schema, results=results)
+            keep_release(project, key, report, nquads, graphs, schema=schema, results=results, targeted=targeted)
     if not report.conforms:
         raise ValidationFailed(f"the data does not conform: {len(report.violations)} violation(s)", report=report)
     return Release(report, nquads, release_info(nquads, graphs))

@@ -109,6 +109,8 @@ class LastValidation:
 
     nquads: bytes
     results: tuple[ShaclResult, ...]
+    #: what each SPARQL target selected (None: not kept)
+    targeted: dict[str, frozenset[str]] | None = None
 
 
 def last_validation(project: Project, schema: str) -> LastValidation | None:
@@ -129,15 +131,18 @@ def last_validation(project: Project, schema: str) -> LastValidation | None:
             if hashlib.sha256(nquads).hexdigest() != body.get("nquads_sha256"):
                 continue
             results = tuple(ShaclResult(key, Finding(**f)) for key, f in body["shacl"])
-        except (OSError, ValueError, TypeError, KeyError):
+            kept_targets = body.get("targeted")
+            targeted = None if kept_targets is None else {k: frozenset(v) for k, v in kept_targets.items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             continue
-        return LastValidation(nquads, results)
+        return LastValidation(nquads, results, targeted)
     return None
 
 
 def keep_release(project: Project, key: str, report: ValidationReport, nquads: bytes,
                  graphs: tuple[str, ...], *, schema: str | None = None,
-                 results: tuple[ShaclResult, ...] | None = None) -> None:
+                 results: tuple[ShaclResult, ...] | None = None,
+                 targeted: dict[str, frozenset[str]] | None = None) -> None:
     """Keep a release under ``key`` (best effort: a read-only project just isn't cached), with the
     schema key it was validated under and pyshacl's results when a later run may start from them."""
     folder = _folder(project)
@@ -151,6 +156,8 @@ def keep_release(project: Project, key: str, report: ValidationReport, nquads: b
     if schema is not None and results is not None:
         body["schema"] = schema
         body["shacl"] = [[r.focus_key, asdict(r.finding)] for r in results]
+        if targeted is not None:
+            body["targeted"] = {select: sorted(nodes) for select, nodes in targeted.items()}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for suffix, data in ((".nq", nquads), (".json", json.dumps(body).encode("utf-8"))):

@@ -83,9 +83,22 @@ class SourceSet:
         """Where each statement is written (file and line), so a finding can name the line to edit.
 
         Read from the files' text only when asked: a graph that conforms needs no locations."""
+        return self.locations(None)
+
+    def locations(self, nodes: set[str] | None) -> StatementIndex:
+        """The statement index of the files that can mention ``nodes`` (IRIs; None: every file).
+
+        Reading a million statements' worth of Turtle takes a minute, and a few findings need only
+        the files that mention their nodes. Every way Turtle can write an IRI — in full, relative to
+        a base, as a prefixed name — contains the IRI's last segment, so a file without that text
+        (and without a backslash, which a prefixed name may escape a character with) states nothing
+        about the node, and its index would add nothing to the node's locations."""
+        tails = None if nodes is None else {_last_segment(n) for n in nodes if n}
         index = StatementIndex()
         for source in self.files:
-            index.add_file(_relative(self.project, source.path), source.path.read_text(encoding="utf-8"))
+            text = source.path.read_text(encoding="utf-8")
+            if tails is None or "" in tails or "\\" in text or any(t in text for t in tails):
+                index.add_file(_relative(self.project, source.path), text)
         return index
 
     def graph(self, iri: str) -> Graph:
@@ -108,6 +121,12 @@ class SourceSet:
     def file_digests(self) -> dict[str, str]:
         """Each source file (relative to the project root) and the SHA-256 of its bytes."""
         return {_relative(self.project, f.path): hashlib.sha256(f.path.read_bytes()).hexdigest() for f in self.files}
+
+
+def _last_segment(iri: str) -> str:
+    """The text after an IRI's last ``/``, ``#`` or ``:`` ("" for none: a blank node is found anywhere)."""
+    tail = re.split(r"[/#:]", iri)[-1]
+    return tail if "://" in iri or iri.startswith("urn:") else ""
 
 
 def rdflib_graph(triples: Iterable[pyoxigraph.Triple]) -> Graph:

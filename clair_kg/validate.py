@@ -45,7 +45,7 @@ from .namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
 from .project import Project
 from .queryfile import read_query_file
 from .sources import Location, SourceFile, SourceSet, StatementIndex, load_sources
-from .validate_scope import Scope, scope, shapes_reach, term_key
+from .validate_scope import Scope, scope, shapes_reach, sparql_targets, term_key
 
 CHECK = Namespace("https://w3id.org/clair-kg/checks#")
 
@@ -142,7 +142,7 @@ class ShaclResult:
     finding: Finding
 
 
-_PATH_SUFFIX = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePath: "?"}
+_PATH_SUFFIX: dict[Node, str] = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePath: "?"}
 
 
 def _path_text(graph: Graph, path: Node | None) -> str | None:
@@ -163,8 +163,9 @@ def _path_syntax(graph: Graph, path: Node, depth: int) -> str:
             return "^" + _path_syntax(graph, o, depth + 1)
         if p == SH.alternativePath:
             return "(" + "|".join(_path_syntax(graph, m, depth + 1) for m in Collection(graph, o)) + ")"
-        if p in _PATH_SUFFIX:
-            return _path_syntax(graph, o, depth + 1) + _PATH_SUFFIX[p]
+        suffix = _PATH_SUFFIX.get(p) if isinstance(p, URIRef) else None
+        if suffix is not None:
+            return _path_syntax(graph, o, depth + 1) + suffix
     return str(path)
 
 
@@ -221,7 +222,7 @@ def _check_findings(sources: SourceSet, checks_dir: Path) -> tuple[list[Finding]
             prop = _term_value(row["property"]) if "property" in variables and row["property"] else None
             prop = prop or _CHECK_PROPERTY.get(path.name)
             value = _term_value(row["value"]) if "value" in variables and row["value"] else None
-            findings.append(_locate(Finding(
+            findings.append(Finding(
                 focus_node=entity,
                 path=prop,
                 message=message,
@@ -229,7 +230,7 @@ def _check_findings(sources: SourceSet, checks_dir: Path) -> tuple[list[Finding]
                 source_shape=f"queries/checks/{path.name}",
                 file=None,
                 value=value,
-            ), sources.statements))
+            ))
     return findings, len(files)
 
 
@@ -248,10 +249,13 @@ class Validation:
     results: tuple[ShaclResult, ...]
     #: the focus nodes validated again, or None when the whole graph was validated
     rechecked: int | None = None
+    #: what each SPARQL target selects (:func:`~clair_kg.validate_scope.sparql_targets`), if known
+    targeted: dict[str, frozenset[str]] | None = None
 
 
 def validate_scoped(sources: SourceSet, *, before: bytes | None = None,
-                    results_before: tuple[ShaclResult, ...] = ()) -> Validation:
+                    results_before: tuple[ShaclResult, ...] = (),
+                    targeted_before: dict[str, frozenset[str]] | None = None) -> Validation:
     """Validate ``sources``; given the N-Quads and results of the last validation with the same
     shapes and ontology (``before``, ``results_before``), check again only the focus nodes the
     change can affect. The report is the one a whole-graph run gives.
@@ -261,17 +265,23 @@ def validate_scoped(sources: SourceSet, *, before: bytes | None = None,
     project = sources.project
     shapes = sources.graph(project.graph_iri("shapes"))
     ontology = sources.graph(project.graph_iri("ontology"))
-    reach = shapes_reach(shapes) if before is not None else None
-    scoped: Scope | None = scope(sources, before, reach) if before is not None and reach is not None else None
+    reach = shapes_reach(shapes)
+    targeted = sparql_targets(sources, reach) if reach is not None else None
+    scoped: Scope | None = None
+    if before is not None and reach is not None:
+        scoped = scope(sources, before, reach, targeted_before=targeted_before, targeted_now=targeted)
     if scoped is None:
         results = _run_shacl(sources.data_graph(), shapes, ontology)
     else:
         fresh = [r for r in _run_shacl(scoped.graph, shapes, ontology) if r.focus_key in scoped.focus]
         results = [r for r in results_before if r.focus_key not in scoped.focus] + fresh
     results.sort(key=lambda r: (r.focus_key, r.finding.path or "", r.finding.message, r.finding.value or ""))
-    findings = [_locate(r.finding, sources.statements) for r in results]
     check_findings, checks_run = _check_findings(sources, project.checks_dir)
-    findings = _one_per_problem(findings + check_findings)
+    unlocated = [r.finding for r in results] + check_findings
+    if unlocated:  # only the files that can say where these nodes are written are read
+        index = sources.locations({f.focus_node for f in unlocated})
+        unlocated = [_locate(f, index) for f in unlocated]
+    findings = _one_per_problem(unlocated)
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.focus_node, f.path or "", f.message))
     # pyshacl with allow_warnings conforms unless a result is a Violation: the same test as here
     has_violation = any(f.severity == "Violation" for f in findings)
@@ -281,7 +291,7 @@ def validate_scoped(sources: SourceSet, *, before: bytes | None = None,
         triples=_count_triples(sources),
         checks_run=checks_run,
     )
-    return Validation(report, tuple(results), None if scoped is None else len(scoped.focus))
+    return Validation(report, tuple(results), None if scoped is None else len(scoped.focus), targeted)
 
 
 def _run_shacl(data: Graph, shapes: Graph, ontology: Graph) -> list[ShaclResult]:

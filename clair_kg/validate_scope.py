@@ -34,7 +34,7 @@ module computes:
 
 from __future__ import annotations
 
-__all__ = ["Reach", "Scope", "changed_quads", "scope", "shapes_reach", "term_key"]
+__all__ = ["Reach", "Scope", "changed_quads", "scope", "shapes_reach", "sparql_targets", "term_key"]
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -218,9 +218,19 @@ class Scope:
     graph: Graph
 
 
-def scope(sources: SourceSet, before: bytes, reach: Reach) -> Scope | None:
+def sparql_targets(sources: SourceSet, reach: Reach) -> dict[str, frozenset[str]]:
+    """The nodes each SPARQL target selects in today's graph (kept, so the next run can tell which
+    nodes entered or left a target without loading the last graph again)."""
+    graphs = {pyoxigraph.NamedNode(g) for g in sources.data_graph_iris}
+    return {select: frozenset(_targets(sources.store, select, graphs)) for select in reach.sparql_targets}
+
+
+def scope(sources: SourceSet, before: bytes, reach: Reach, *,
+          targeted_before: dict[str, frozenset[str]] | None = None,
+          targeted_now: dict[str, frozenset[str]] | None = None) -> Scope | None:
     """What to validate again after the sources changed from ``before`` (the N-Quads last validated,
-    same shapes and ontology); None when only the whole graph will do."""
+    same shapes and ontology); None when only the whole graph will do. ``targeted_before`` and
+    ``targeted_now`` are :func:`sparql_targets` of the last and today's graph, when known."""
     data_graphs = {pyoxigraph.NamedNode(g) for g in sources.data_graph_iris}
     changed = [q for q in changed_quads(before, sources.to_nquads()) if q.graph_name in data_graphs]
     if any(q.predicate.value == RDFS_SUBCLASS_OF for q in changed):
@@ -232,15 +242,16 @@ def scope(sources: SourceSet, before: bytes, reach: Reach) -> Scope | None:
         if q.predicate.value in reach.inverse:
             start.add(q.object)
     focus = walk.backwards(start, max(reach.depth - 1, 0))
-    targeted_now: dict[str, set[str]] = {}
+    now = targeted_now if targeted_now is not None else sparql_targets(sources, reach)
     if reach.sparql_targets:
-        previous = pyoxigraph.Store()
-        previous.bulk_load(before, format=pyoxigraph.RdfFormat.N_QUADS)
+        if targeted_before is None or set(targeted_before) != set(reach.sparql_targets):
+            previous = pyoxigraph.Store()
+            previous.bulk_load(before, format=pyoxigraph.RdfFormat.N_QUADS)
+            targeted_before = {select: frozenset(_targets(previous, select, data_graphs))
+                               for select in reach.sparql_targets}
+            del previous
         for select in reach.sparql_targets:
-            targeted_now[select] = _targets(sources.store, select, data_graphs)
-            focus_keys = targeted_now[select] ^ _targets(previous, select, data_graphs)
-            focus |= {_node(k) for k in focus_keys}
-        del previous
+            focus |= {_node(k) for k in now[select] ^ targeted_before[select]}
     keys = frozenset(str(t) for t in focus)
     triples = walk.read_by(focus, max(reach.depth - 1, 0))
     triples |= walk.graph_triples(sources.project.graph_iri("ontology"))
@@ -249,7 +260,7 @@ def scope(sources: SourceSet, before: bytes, reach: Reach) -> Scope | None:
         sub = pyoxigraph.Store()
         sub.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, pyoxigraph.DefaultGraph()) for t in triples)
         for select in reach.sparql_targets:
-            if _targets(sub, select, None) & keys != targeted_now[select] & keys:
+            if _targets(sub, select, None) & keys != now[select] & keys:
                 return None
     return Scope(focus=keys, graph=rdflib_graph(triples))
 

@@ -70,11 +70,14 @@ def _edit(project: Project, file: str, text: str, replacement: str) -> None:
     path.write_text(body.replace(text, replacement, 1), encoding="utf-8")
 
 
-def _scoped_and_whole(project: Project) -> tuple[ValidationReport, ValidationReport, int | None]:
+def _scoped_and_whole(project: Project, *, kept_targets: bool = True
+                      ) -> tuple[ValidationReport, ValidationReport, int | None]:
     last = last_validation(project, schema_key(project))
     assert last is not None, "the first run kept its validation"
+    assert last.targeted is not None and len(last.targeted) == 1  # what EntityShape's SPARQL target selected
     sources = load_sources(project)
-    scoped = validate_scoped(sources, before=last.nquads, results_before=last.results)
+    scoped = validate_scoped(sources, before=last.nquads, results_before=last.results,
+                             targeted_before=last.targeted if kept_targets else None)
     whole = validate_sources(load_sources(project))
     return scoped.report, whole, scoped.rechecked
 
@@ -89,6 +92,15 @@ def test_a_change_rechecks_few_nodes_and_reports_what_a_whole_run_reports(copy: 
     assert not whole.conforms
     assert affected in {f.focus_node for f in whole.findings}
     assert scoped == whole  # every finding: message, shape, file and line
+
+
+def test_without_the_kept_targets_the_last_graph_is_read_again(copy: Project) -> None:
+    assert _report(copy).conforms
+    file, text, replacement, affected = CHANGES["membership-read-backwards-by-its-network"]
+    _edit(copy, file, text, replacement)
+    scoped, whole, rechecked = _scoped_and_whole(copy, kept_targets=False)
+    assert rechecked is not None and affected in {f.focus_node for f in whole.findings}
+    assert scoped == whole
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
