@@ -100,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also validate each changed project from scratch and compare the reports")
     parser.add_argument("--skip-shapes", action="store_true", help="leave out the shapes-changed run")
     parser.add_argument("--workdir", type=Path, help="where to build the project (default: a temporary folder)")
+    parser.add_argument("--save", type=Path, help="write each run's JSON report into this folder")
+    parser.add_argument("--final-from-scratch", action="store_true",
+                        help="make every change first, then validate once from scratch (to compare with "
+                             "a --save'd planted-error report, from another process)")
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="clair-kg-validate-"))
     project = work / "project"
@@ -112,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     mismatches: list[str] = []
 
     def step(name: str) -> None:
+        if args.final_from_scratch:
+            return
         run = validate(project, name)
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            (args.save / (re.sub(r"[^a-z0-9]+", "-", name).strip("-") + ".json")).write_text(run.report)
         runs.append(run)
         print(f"  {name}: {run.seconds:.1f} s, {run.max_rss_mb:,.0f} MB, exit {run.status}, {run.verdict}", flush=True)
         if args.compare and name != "cold":
@@ -141,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     _edit(part, country.group(0), f"{country.group(1)} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
           "<https://schema.org/Place>")
     step("planted error (a country's type)")
+    if args.final_from_scratch:
+        run = validate(project, "planted error, from scratch", no_cache=True)
+        runs.append(run)
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            (args.save / "planted-error-from-scratch.json").write_text(run.report)
+        args.skip_shapes = True
     if not args.skip_shapes:
         shapes = project / "ontology" / "shapes" / "places.ttl"
         shapes.write_text(shapes.read_text(encoding="utf-8") + "\n# a comment changes the bytes\n", encoding="utf-8")
