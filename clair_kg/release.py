@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = ["Release", "prepare_release", "publish_release", "rebased"]
 
+import logging
 from dataclasses import dataclass
 
 import pyoxigraph
@@ -20,9 +21,11 @@ from .errors import ValidationFailed
 from .project import DEFAULT_BASE_IRI, Project
 from .publish import Distribution, quads_from_nquads, release_date, release_distribution
 from .published import ReleaseInfo, release_info
-from .release_cache import cached_release, input_key, keep_release
+from .release_cache import cached_release, input_key, keep_release, last_validation, schema_key
 from .sources import load_sources
-from .validate import ValidationReport, report_to_text, report_to_turtle, validate_sources
+from .validate import ShaclResult, ValidationReport, report_to_text, report_to_turtle, validate_scoped
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,16 +48,26 @@ def prepare_release(project: Project, *, validate: bool = True) -> Release:
         report, nquads, graphs = kept
     else:
         sources = load_sources(project)
-        # Before validating: pyshacl adds RDFS/OWL axioms to the graphs it is given (two triples in the
-        # shapes graph), and they must not be published. The N-Quads are computed once and kept.
         nquads = rebased(sources.to_nquads(), project.base_iri)
         graphs = sources.graph_iris
+        results: tuple[ShaclResult, ...] | None = None
+        targeted: dict[str, frozenset[str]] | None = None
+        schema = schema_key(project) if validate else None
         if validate:
-            report = validate_sources(sources)
+            # The last release validated with the same shapes and ontology, if kept: only the focus
+            # nodes the change can affect are checked again (clair_kg.validate_scope). Its N-Quads
+            # are the sources as written only under the default base IRI (else they were rebased).
+            last = last_validation(project, schema) if schema and project.base_iri == DEFAULT_BASE_IRI else None
+            validation = validate_scoped(sources, before=last.nquads if last else None,
+                                         results_before=last.results if last else (),
+                                         targeted_before=last.targeted if last else None)
+            report, results, targeted = validation.report, validation.results, validation.targeted
+            if validation.rechecked is not None:
+                _log.info("validated %d focus nodes again (the rest is unchanged)", validation.rechecked)
         else:
             report = ValidationReport(conforms=True, findings=(), triples=0, checks_run=0)
         if key is not None:
-            keep_release(project, key, report, nquads, graphs)
+            keep_release(project, key, report, nquads, graphs, schema=schema, results=results, targeted=targeted)
     if not report.conforms:
         raise ValidationFailed(f"the data does not conform: {len(report.violations)} violation(s)", report=report)
     return Release(report, nquads, release_info(nquads, graphs))

@@ -7,33 +7,39 @@ that can change them — each source file (its path and bytes: ontology, shapes,
 the base IRI, the versions of clair-kg and pyshacl, and the code that parses, validates and rebases —
 and the next run with the same key reads them instead of parsing and validating again.
 
-A change to any one file (a shape included) gives another key, so the whole graph is validated again:
-SHACL shapes can relate statements of different sources, so only a whole-graph run can say the graph
-conforms. The cache lives in the project, in ``.clair-kg-cache/`` (ignored by git); delete it, or set
-``CLAIR_KG_NO_CACHE=1``, to validate from scratch.
+A change to any one file gives another key, and the data is validated again — but not all of it
+unless it must be. Each kept release also keeps pyshacl's results and the key of the *schema* it was
+validated with (:func:`schema_key`: the shapes, the ontology, the code and the versions, no data):
+when that key is unchanged, :func:`last_validation` hands the last release's N-Quads and results to
+:func:`clair_kg.validate.validate_scoped`, which checks again only the focus nodes the changed
+statements can affect (:mod:`clair_kg.validate_scope`); a change to a shape or to the ontology
+validates the whole graph. The check queries always run over the whole graph. The cache lives in the
+project, in ``.clair-kg-cache/`` (ignored by git); delete it, or set ``CLAIR_KG_NO_CACHE=1``, to
+validate from scratch.
 """
 
 from __future__ import annotations
 
-__all__ = ["CACHE_DIR", "cached_release", "input_key", "keep_release"]
+__all__ = ["CACHE_DIR", "LastValidation", "cached_release", "input_key", "keep_release", "last_validation",
+           "schema_key"]
 
 import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__
 from .project import Project
-from .validate import Finding, ValidationReport
+from .validate import Finding, ShaclResult, ValidationReport
 
 CACHE_DIR = ".clair-kg-cache"
 #: releases kept at once (each is as large as the release's N-Quads); the oldest go first
 KEEP = 3
 #: the package's own code that decides what a release holds
-_CODE = ("sources.py", "validate.py", "release.py", "canonical.py", "release_cache.py")
+_CODE = ("sources.py", "validate.py", "validate_scope.py", "release.py", "canonical.py", "release_cache.py")
 
 
 def _inputs(project: Project) -> list[Path]:
@@ -43,8 +49,7 @@ def _inputs(project: Project) -> list[Path]:
     return sorted(files)
 
 
-def input_key(project: Project) -> str:
-    """The hash of everything a release of ``project`` is made from."""
+def _key(project: Project, inputs: list[Path]) -> str:
     digest = hashlib.sha256()
     try:
         shacl = metadata.version("pyshacl")
@@ -54,10 +59,21 @@ def input_key(project: Project) -> str:
     here = Path(__file__).resolve().parent
     for name in _CODE:
         digest.update((here / name).read_bytes())
-    for path in _inputs(project):
+    for path in inputs:
         digest.update(str(path.relative_to(project.root)).encode() + b"\x1f")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def input_key(project: Project) -> str:
+    """The hash of everything a release of ``project`` is made from."""
+    return _key(project, _inputs(project))
+
+
+def schema_key(project: Project) -> str:
+    """The hash of what SHACL validation depends on besides the data: ontology and shapes (every
+    ``ontology/**/*.ttl``), the code and the versions."""
+    return _key(project, sorted(project.ontology_dir.rglob("*.ttl")))
 
 
 def _folder(project: Project) -> Path | None:
@@ -87,17 +103,61 @@ def cached_release(project: Project, key: str) -> tuple[ValidationReport, bytes,
     return report, nquads, tuple(body["graphs"])
 
 
+@dataclass(frozen=True)
+class LastValidation:
+    """The newest kept release validated with today's schema: its N-Quads and pyshacl's results."""
+
+    nquads: bytes
+    results: tuple[ShaclResult, ...]
+    #: what each SPARQL target selected (None: not kept)
+    targeted: dict[str, frozenset[str]] | None = None
+
+
+def last_validation(project: Project, schema: str) -> LastValidation | None:
+    """The newest kept release whose schema key is ``schema``, or None."""
+    folder = _folder(project)
+    if folder is None:
+        return None
+    try:
+        kept = sorted(folder.glob("*.json"), key=lambda f: f.stat().st_mtime, reverse=True)
+    except OSError:
+        return None
+    for path in kept:
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+            if body.get("schema") != schema or "shacl" not in body:
+                continue
+            nquads = path.with_suffix(".nq").read_bytes()
+            if hashlib.sha256(nquads).hexdigest() != body.get("nquads_sha256"):
+                continue
+            results = tuple(ShaclResult(key, Finding(**f)) for key, f in body["shacl"])
+            kept_targets = body.get("targeted")
+            targeted = None if kept_targets is None else {k: frozenset(v) for k, v in kept_targets.items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            continue
+        return LastValidation(nquads, results, targeted)
+    return None
+
+
 def keep_release(project: Project, key: str, report: ValidationReport, nquads: bytes,
-                 graphs: tuple[str, ...]) -> None:
-    """Keep a release under ``key`` (best effort: a read-only project just isn't cached)."""
+                 graphs: tuple[str, ...], *, schema: str | None = None,
+                 results: tuple[ShaclResult, ...] | None = None,
+                 targeted: dict[str, frozenset[str]] | None = None) -> None:
+    """Keep a release under ``key`` (best effort: a read-only project just isn't cached), with the
+    schema key it was validated under and pyshacl's results when a later run may start from them."""
     folder = _folder(project)
     if folder is None:
         return
-    body = {
+    body: dict[str, object] = {
         "conforms": report.conforms, "triples": report.triples, "checks_run": report.checks_run,
         "findings": [asdict(f) for f in report.findings], "nquads_sha256": hashlib.sha256(nquads).hexdigest(),
         "graphs": list(graphs),
     }
+    if schema is not None and results is not None:
+        body["schema"] = schema
+        body["shacl"] = [[r.focus_key, asdict(r.finding)] for r in results]
+        if targeted is not None:
+            body["targeted"] = {select: sorted(nodes) for select, nodes in targeted.items()}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for suffix, data in ((".nq", nquads), (".json", json.dumps(body).encode("utf-8"))):

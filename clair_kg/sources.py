@@ -5,21 +5,37 @@
 a source is a folder, so a source may be split over several files and every statement still says
 which source it comes from. The handover to the store is N-Quads (:meth:`SourceSet.to_nquads`),
 sorted so that the same sources always give the same bytes.
+
+Files are parsed with pyoxigraph (a million statements in seconds, where rdflib takes minutes and
+gigabytes) and its statements are written as rdflib would have read them: typed literals get
+rdflib's normal form (``"01"^^xsd:integer`` is ``"1"``), so the release's bytes do not depend on the
+parser. A file pyoxigraph refuses is handed to rdflib, whose verdict stands: its error (file and
+line) as before, or the statements it accepts. rdflib graphs are made only for what needs them
+(pyshacl): from the parsed statements, in bulk, sharing one object per term.
 """
 
 from __future__ import annotations
 
-__all__ = ["Location", "SourceFile", "SourceSet", "StatementIndex", "load_sources", "locate_statements"]
+__all__ = [
+    "Location",
+    "SourceFile",
+    "SourceSet",
+    "StatementIndex",
+    "load_sources",
+    "locate_statements",
+    "rdflib_graph",
+]
 
+import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pyoxigraph
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
@@ -27,6 +43,9 @@ from .canonical import canonical_blank_nodes
 from .errors import SourceError
 from .namespaces import RDF_TYPE
 from .project import Project
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 @dataclass(frozen=True)
@@ -37,53 +56,106 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class SourceSet:
-    """All source files of a project, parsed."""
+    """All source files of a project, parsed: the dataset as sorted N-Quads, blank nodes labelled
+    by content (:mod:`clair_kg.canonical`), so a statement has the same text in every run."""
 
     project: Project
     files: tuple[SourceFile, ...]
-    dataset: Dataset = field(compare=False)
-    #: subject IRI -> the files (relative to the project root) that state something about it,
-    #: so a validation finding can name the file a maintainer has to open.
-    subject_files: dict[str, tuple[str, ...]] = field(compare=False)
-    #: where each statement is written (file and line), so a finding can name the line to edit
-    statements: StatementIndex = field(compare=False, default_factory=lambda: StatementIndex())
-
-    def graph(self, iri: str) -> Graph:
-        return self.dataset.graph(URIRef(iri))
+    nquads: bytes
 
     @property
     def graph_iris(self) -> tuple[str, ...]:
         return tuple(sorted({f.graph for f in self.files}))
 
-    def data_graph(self) -> Graph:
-        """Every source graph except the shapes, merged: what SHACL validates."""
-        merged = Graph()
-        shapes = self.project.graph_iri("shapes")
-        for iri in self.graph_iris:
-            if iri != shapes:
-                for triple in self.graph(iri):
-                    merged.add(triple)
-        return merged
-
     def to_nquads(self) -> bytes:
-        """The whole dataset as sorted N-Quads (deterministic: same sources, same bytes).
-
-        Computed once: validation (check queries) and the release both need it.
-        """
-        return self._nquads
+        """The whole dataset as sorted N-Quads (deterministic: same sources, same bytes)."""
+        return self.nquads
 
     @cached_property
-    def _nquads(self) -> bytes:
-        quads: list[pyoxigraph.Quad] = []
-        for iri in self.graph_iris:
-            graph = pyoxigraph.NamedNode(iri)
-            text = self.graph(iri).serialize(format="nt", encoding="utf-8")
-            for parsed in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.N_TRIPLES):
-                quads.append(pyoxigraph.Quad(parsed.subject, parsed.predicate, parsed.object, graph))
-        # rdflib labels blank nodes at random; content-derived labels make the bytes reproducible.
-        body = pyoxigraph.serialize(canonical_blank_nodes(quads), format=pyoxigraph.RdfFormat.N_QUADS) or b""
-        lines = sorted(set(body.decode("utf-8").splitlines()))
-        return "".join(line + "\n" for line in lines if line).encode("utf-8")
+    def store(self) -> pyoxigraph.Store:
+        """The dataset in an in-memory pyoxigraph store (check queries, scoping a validation)."""
+        store = pyoxigraph.Store()
+        store.bulk_load(self.nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+        return store
+
+    @cached_property
+    def statements(self) -> StatementIndex:
+        """Where each statement is written (file and line), so a finding can name the line to edit.
+
+        Read from the files' text only when asked: a graph that conforms needs no locations."""
+        return self.locations(None)
+
+    def locations(self, nodes: set[str] | None) -> StatementIndex:
+        """The statement index of the files that can mention ``nodes`` (IRIs; None: every file).
+
+        Reading a million statements' worth of Turtle takes a minute, and a few findings need only
+        the files that mention their nodes. Every way Turtle can write an IRI — in full, relative to
+        a base, as a prefixed name — contains the IRI's last segment, so a file without that text
+        (and without a backslash, which a prefixed name may escape a character with) states nothing
+        about the node, and its index would add nothing to the node's locations."""
+        tails = None if nodes is None else {_last_segment(n) for n in nodes if n}
+        index = StatementIndex()
+        for source in self.files:
+            text = source.path.read_text(encoding="utf-8")
+            if tails is None or "" in tails or "\\" in text or any(t in text for t in tails):
+                index.add_file(_relative(self.project, source.path), text)
+        return index
+
+    def graph(self, iri: str) -> Graph:
+        """One source graph as an rdflib graph."""
+        return rdflib_graph(q.triple for q in self.store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(iri)))
+
+    @property
+    def data_graph_iris(self) -> tuple[str, ...]:
+        shapes = self.project.graph_iri("shapes")
+        return tuple(iri for iri in self.graph_iris if iri != shapes)
+
+    def data_graph(self) -> Graph:
+        """Every source graph except the shapes, merged: what SHACL validates."""
+        graphs = self.data_graph_iris
+        return rdflib_graph(
+            q.triple for iri in graphs
+            for q in self.store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(iri))
+        )
+
+    def file_digests(self) -> dict[str, str]:
+        """Each source file (relative to the project root) and the SHA-256 of its bytes."""
+        return {_relative(self.project, f.path): hashlib.sha256(f.path.read_bytes()).hexdigest() for f in self.files}
+
+
+def _last_segment(iri: str) -> str:
+    """The text after an IRI's last ``/``, ``#`` or ``:`` ("" for none: a blank node is found anywhere)."""
+    tail = re.split(r"[/#:]", iri)[-1]
+    return tail if "://" in iri or iri.startswith("urn:") else ""
+
+
+def rdflib_graph(triples: Iterable[pyoxigraph.Triple]) -> Graph:
+    """An rdflib graph of ``triples`` (pyoxigraph terms), made in bulk with one object per term."""
+    terms: dict[object, Node] = {}
+
+    def term(t: object) -> Node:
+        found = terms.get(t)
+        if found is None:
+            found = terms[t] = _rdflib_term(t)
+        return found
+
+    graph = Graph()
+    graph.addN((term(t.subject), term(t.predicate), term(t.object), graph) for t in triples)
+    return graph
+
+
+def _rdflib_term(t: object) -> Node:
+    if isinstance(t, pyoxigraph.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, pyoxigraph.BlankNode):
+        return BNode(t.value)
+    if isinstance(t, pyoxigraph.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        datatype = t.datatype.value
+        # rdflib reads an untyped literal as one without a datatype (pyshacl treats it as xsd:string)
+        return Literal(t.value) if datatype == _XSD_STRING else Literal(t.value, datatype=URIRef(datatype))
+    raise SourceError(f"unsupported RDF term in the sources: {t!r}", file="(a parsed source)")
 
 
 def _discover(project: Project) -> list[SourceFile]:
@@ -115,6 +187,41 @@ def parse_turtle_file(path: Path, *, display_name: str | None = None) -> Graph:
     return graph
 
 
+@lru_cache(maxsize=65536)
+def _rdflib_lexical(lexical: str, datatype: str) -> str:
+    """The lexical form rdflib gives a typed literal (it normalises known XSD types)."""
+    return str(Literal(lexical, datatype=URIRef(datatype)))
+
+
+def _as_rdflib_reads(term: pyoxigraph.Literal) -> pyoxigraph.Literal:
+    datatype = term.datatype.value
+    if term.language or datatype in (_XSD_STRING, _LANG_STRING):
+        return term
+    lexical = _rdflib_lexical(term.value, datatype)
+    return term if lexical == term.value else pyoxigraph.Literal(lexical, datatype=term.datatype)
+
+
+def _parse_file(source: SourceFile, display_name: str) -> list[pyoxigraph.Quad]:
+    """The statements of one Turtle file in its source's graph (blank nodes unique to this parse)."""
+    graph = pyoxigraph.NamedNode(source.graph)
+    try:
+        triples: list[pyoxigraph.Triple] = [
+            q.triple for q in pyoxigraph.parse(path=source.path, format=pyoxigraph.RdfFormat.TURTLE,
+                                               base_iri=source.path.absolute().as_uri(), rename_blank_nodes=True)
+        ]
+    except (SyntaxError, ValueError, OSError):
+        # rdflib decides what a file pyoxigraph refuses means: its error (file and line), or its triples
+        text = parse_turtle_file(source.path, display_name=display_name).serialize(format="nt", encoding="utf-8")
+        triples = list(pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.N_TRIPLES, rename_blank_nodes=True))
+    quads = []
+    for t in triples:
+        obj = t.object
+        if isinstance(obj, pyoxigraph.Literal):
+            obj = _as_rdflib_reads(obj)
+        quads.append(pyoxigraph.Quad(t.subject, t.predicate, obj, graph))
+    return quads
+
+
 def _relative(project: Project, path: Path) -> str:
     try:
         return str(path.resolve().relative_to(project.root.resolve()))
@@ -132,29 +239,26 @@ def load_sources(project: Project, *, extra: Iterable[SourceFile] = ()) -> Sourc
     if not files:
         raise SourceError("no Turtle sources found (expected ontology/ and data/<source>/)",
                           file=str(project.root))
-    dataset = Dataset()
-    subject_files: dict[str, set[str]] = {}
-    index = StatementIndex()
+    lines: set[str] = set()
+    with_blanks: list[pyoxigraph.Quad] = []
     for source in files:
-        rel = _relative(project, source.path)
-        parsed = parse_turtle_file(source.path, display_name=rel)
-        index.add_file(rel, source.path.read_text(encoding="utf-8"))
-        target = dataset.graph(URIRef(source.graph))
-        for s, p, o in parsed:
-            target.add((s, p, o))
-            _note_subject(subject_files, s, rel)
-    return SourceSet(
-        project=project,
-        files=tuple(files),
-        dataset=dataset,
-        subject_files={k: tuple(sorted(v)) for k, v in subject_files.items()},
-        statements=index,
-    )
+        plain: list[pyoxigraph.Quad] = []
+        for quad in _parse_file(source, _relative(project, source.path)):
+            blank = isinstance(quad.subject, pyoxigraph.BlankNode) or isinstance(quad.object, pyoxigraph.BlankNode)
+            (with_blanks if blank else plain).append(quad)
+        lines.update(_nquad_lines(plain))
+    # rdflib and pyoxigraph label blank nodes at random; content-derived labels make the bytes
+    # reproducible. A blank node's label depends only on the statements that mention it.
+    lines.update(_nquad_lines(canonical_blank_nodes(with_blanks)))
+    lines.discard("")
+    nquads = "".join(line + "\n" for line in sorted(lines)).encode("utf-8")
+    return SourceSet(project=project, files=tuple(files), nquads=nquads)
 
 
-def _note_subject(index: dict[str, set[str]], subject: Node, file: str) -> None:
-    if isinstance(subject, URIRef):
-        index.setdefault(str(subject), set()).add(file)
+def _nquad_lines(quads: list[pyoxigraph.Quad]) -> list[str]:
+    if not quads:
+        return []
+    return (pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS) or b"").decode("utf-8").split("\n")
 
 
 # --- where statements are written ----------------------------------------------------------------

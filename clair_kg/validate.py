@@ -7,17 +7,25 @@ the entity, the property, the message, and the file and line to edit — the off
 for a missing statement the line where the entity's block begins in the file that gives its type.
 A problem that a shape and a check query both catch is one finding, and a shape is named by its
 ``sh:name`` or IRI (a property shape by its node shape and path), never by a blank-node id.
+
+:func:`validate_scoped` can take the last validation of the same shapes and ontology and check
+again only the focus nodes the changed statements can affect (:mod:`clair_kg.validate_scope` says
+which, and why that gives the findings a whole-graph run gives); the check queries always run over
+the whole graph.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "Finding",
+    "ShaclResult",
+    "Validation",
     "ValidationReport",
     "report_to_json",
     "report_to_text",
     "report_to_turtle",
     "validate_files",
+    "validate_scoped",
     "validate_sources",
 ]
 
@@ -29,6 +37,7 @@ from typing import Any
 import pyoxigraph
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, SH, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .errors import SourceError
@@ -36,6 +45,7 @@ from .namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
 from .project import Project
 from .queryfile import read_query_file
 from .sources import Location, SourceFile, SourceSet, StatementIndex, load_sources
+from .validate_scope import Scope, scope, shapes_reach, sparql_targets, term_key
 
 CHECK = Namespace("https://w3id.org/clair-kg/checks#")
 
@@ -123,29 +133,64 @@ def _located(index: StatementIndex, focus: str, path: str | None, value: str | N
     return index.block(focus)
 
 
-def _shacl_findings(results: Graph, shapes: Graph, index: StatementIndex) -> list[Finding]:
-    findings: list[Finding] = []
+@dataclass(frozen=True)
+class ShaclResult:
+    """One pyshacl result as a finding not yet located in a file, under its focus node's key
+    (:func:`~clair_kg.validate_scope.term_key`), so a later run can tell which to check again."""
+
+    focus_key: str
+    finding: Finding
+
+
+_PATH_SUFFIX: dict[Node, str] = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePath: "?"}
+
+
+def _path_text(graph: Graph, path: Node | None) -> str | None:
+    """A result's path: a property's IRI, or a complex path in SPARQL's syntax (``^<…org#organization>``)
+    — not the blank node pyshacl writes it as, whose label changes from run to run."""
+    if path is None or isinstance(path, URIRef):
+        return _short(path)
+    return _path_syntax(graph, path, 0)
+
+
+def _path_syntax(graph: Graph, path: Node, depth: int) -> str:
+    if isinstance(path, URIRef) or depth > 16:
+        return f"<{path}>"
+    if (path, RDF.first, None) in graph:
+        return "(" + "/".join(_path_syntax(graph, p, depth + 1) for p in Collection(graph, path)) + ")"
+    for p, o in graph.predicate_objects(path):
+        if p == SH.inversePath:
+            return "^" + _path_syntax(graph, o, depth + 1)
+        if p == SH.alternativePath:
+            return "(" + "|".join(_path_syntax(graph, m, depth + 1) for m in Collection(graph, o)) + ")"
+        suffix = _PATH_SUFFIX.get(p) if isinstance(p, URIRef) else None
+        if suffix is not None:
+            return _path_syntax(graph, o, depth + 1) + suffix
+    return str(path)
+
+
+def _shacl_results(results: Graph, shapes: Graph) -> list[ShaclResult]:
+    found: list[ShaclResult] = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         focus = results.value(result, SH.focusNode)
         severity = results.value(result, SH.resultSeverity)
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
-        focus_str = str(focus) if focus is not None else ""
-        path = _short(results.value(result, SH.resultPath))
-        value = _short(results.value(result, SH.value))
-        where = _located(index, focus_str, path, value)
-        findings.append(
-            Finding(
-                focus_node=focus_str,
-                path=path,
-                message="; ".join(messages) or "constraint violated (the shape gives no sh:message)",
-                severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
-                source_shape=shape_name(shapes, results.value(result, SH.sourceShape)),
-                file=where.file if where else None,
-                value=value,
-                line=where.line if where else None,
-            )
+        finding = Finding(
+            focus_node=str(focus) if focus is not None else "",
+            path=_path_text(results, results.value(result, SH.resultPath)),
+            message="; ".join(messages) or "constraint violated (the shape gives no sh:message)",
+            severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
+            source_shape=shape_name(shapes, results.value(result, SH.sourceShape)),
+            file=None,
+            value=_short(results.value(result, SH.value)),
         )
-    return findings
+        found.append(ShaclResult(term_key(focus) if focus is not None else "", finding))
+    return found
+
+
+def _locate(finding: Finding, index: StatementIndex) -> Finding:
+    where = _located(index, finding.focus_node, finding.path, finding.value)
+    return replace(finding, file=where.file if where else None, line=where.line if where else None)
 
 
 def _term_value(term: Any) -> str:
@@ -156,8 +201,7 @@ def _check_findings(sources: SourceSet, checks_dir: Path) -> tuple[list[Finding]
     files = sorted(checks_dir.glob("*.rq")) if checks_dir.is_dir() else []
     if not files:
         return [], 0
-    store = pyoxigraph.Store()
-    store.load(sources.to_nquads(), format=pyoxigraph.RdfFormat.N_QUADS)
+    store = sources.store
     findings: list[Finding] = []
     for path in files:
         query = read_query_file(path)
@@ -178,50 +222,104 @@ def _check_findings(sources: SourceSet, checks_dir: Path) -> tuple[list[Finding]
             prop = _term_value(row["property"]) if "property" in variables and row["property"] else None
             prop = prop or _CHECK_PROPERTY.get(path.name)
             value = _term_value(row["value"]) if "value" in variables and row["value"] else None
-            where = _located(sources.statements, entity, prop, value)
-            findings.append(
-                Finding(
-                    focus_node=entity,
-                    path=prop,
-                    message=message,
-                    severity="Violation",
-                    source_shape=f"queries/checks/{path.name}",
-                    file=where.file if where else None,
-                    value=value,
-                    line=where.line if where else None,
-                )
-            )
+            findings.append(Finding(
+                focus_node=entity,
+                path=prop,
+                message=message,
+                severity="Violation",
+                source_shape=f"queries/checks/{path.name}",
+                file=None,
+                value=value,
+            ))
     return findings, len(files)
 
 
 def validate_sources(sources: SourceSet) -> ValidationReport:
-    """Run the project's shapes and check queries over ``sources``.
+    """Run the project's shapes and check queries over ``sources`` (the whole graph).
+
+    :raises SourceError: a shapes file or check query is itself broken.
+    """
+    return validate_scoped(sources).report
+
+
+@dataclass(frozen=True)
+class Validation:
+    report: ValidationReport
+    #: pyshacl's results, unlocated: what a later :func:`validate_scoped` starts from
+    results: tuple[ShaclResult, ...]
+    #: the focus nodes validated again, or None when the whole graph was validated
+    rechecked: int | None = None
+    #: what each SPARQL target selects (:func:`~clair_kg.validate_scope.sparql_targets`), if known
+    targeted: dict[str, frozenset[str]] | None = None
+
+
+def validate_scoped(sources: SourceSet, *, before: bytes | None = None,
+                    results_before: tuple[ShaclResult, ...] = (),
+                    targeted_before: dict[str, frozenset[str]] | None = None) -> Validation:
+    """Validate ``sources``; given the N-Quads and results of the last validation with the same
+    shapes and ontology (``before``, ``results_before``), check again only the focus nodes the
+    change can affect. The report is the one a whole-graph run gives.
 
     :raises SourceError: a shapes file or check query is itself broken.
     """
     project = sources.project
     shapes = sources.graph(project.graph_iri("shapes"))
     ontology = sources.graph(project.graph_iri("ontology"))
-    data = sources.data_graph()
-    conforms, results, _text = shacl_validate(
+    reach = shapes_reach(shapes)
+    targeted = sparql_targets(sources, reach) if reach is not None else None
+    scoped: Scope | None = None
+    if before is not None and reach is not None:
+        scoped = scope(sources, before, reach, targeted_before=targeted_before, targeted_now=targeted)
+    if scoped is None:
+        results = _run_shacl(sources.data_graph(), shapes, ontology)
+    else:
+        fresh = [r for r in _run_shacl(scoped.graph, shapes, ontology) if r.focus_key in scoped.focus]
+        results = [r for r in results_before if r.focus_key not in scoped.focus] + fresh
+    results.sort(key=lambda r: (r.focus_key, r.finding.path or "", r.finding.message, r.finding.value or ""))
+    check_findings, checks_run = _check_findings(sources, project.checks_dir)
+    unlocated = [r.finding for r in results] + check_findings
+    if unlocated:  # only the files that can say where these nodes are written are read
+        index = sources.locations({f.focus_node for f in unlocated})
+        unlocated = [_locate(f, index) for f in unlocated]
+    findings = _one_per_problem(unlocated)
+    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.focus_node, f.path or "", f.message))
+    # pyshacl with allow_warnings conforms unless a result is a Violation: the same test as here
+    has_violation = any(f.severity == "Violation" for f in findings)
+    report = ValidationReport(
+        conforms=not has_violation,
+        findings=tuple(findings),
+        triples=_count_triples(sources),
+        checks_run=checks_run,
+    )
+    return Validation(report, tuple(results), None if scoped is None else len(scoped.focus), targeted)
+
+
+def _run_shacl(data: Graph, shapes: Graph, ontology: Graph) -> list[ShaclResult]:
+    # inplace: ``data`` is made for this run, so pyshacl need not copy it (at 10^6 statements, gigabytes)
+    _conforms, results, _text = shacl_validate(
         data,
         shacl_graph=shapes,
         ont_graph=ontology,
         inference="none",
         advanced=True,
         allow_warnings=True,
+        inplace=True,
     )
-    findings = _shacl_findings(results, shapes, sources.statements)
-    check_findings, checks_run = _check_findings(sources, project.checks_dir)
-    findings = _one_per_problem(findings + check_findings)
-    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.focus_node, f.path or "", f.message))
-    has_violation = any(f.severity == "Violation" for f in findings)
-    return ValidationReport(
-        conforms=bool(conforms) and not has_violation,
-        findings=tuple(findings),
-        triples=len(data),
-        checks_run=checks_run,
-    )
+    return _shacl_results(results, shapes)
+
+
+_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+
+
+def _count_triples(sources: SourceSet) -> int:
+    """The statements of the merged data graph (a statement two sources make counts once)."""
+    graphs: list[pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.DefaultGraph] = [
+        pyoxigraph.NamedNode(iri) for iri in sources.data_graph_iris]
+    solutions = sources.store.query(_COUNT, default_graph=graphs)
+    assert isinstance(solutions, pyoxigraph.QuerySolutions)
+    for row in solutions:
+        return int(_term_value(row["n"]))
+    return 0
 
 
 def _problem(finding: Finding) -> tuple[str, str | None, str | None]:
@@ -313,8 +411,10 @@ def report_to_turtle(report: ValidationReport) -> str:
         g.add((r, RDF.type, SH.ValidationResult))
         if f.focus_node:
             g.add((r, SH.focusNode, URIRef(f.focus_node)))
-        if f.path:
+        if f.path and not f.path.startswith(("^", "(", "<")):
             g.add((r, SH.resultPath, URIRef(f.path)))
+        elif f.path:  # a complex path, in SPARQL's syntax (sh:resultPath would need its blank-node form)
+            g.add((r, CHECK.resultPathSyntax, Literal(f.path)))
         g.add((r, SH.resultMessage, Literal(f.message)))
         g.add((r, SH.resultSeverity, SH[f.severity]))
         for source in f.source_shape.split("; "):

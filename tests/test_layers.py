@@ -36,6 +36,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "clair_kg.queryfile": ("clair_kg.store", *SERVING, *HEAVY),
     "clair_kg.sources": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.validate": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
+    "clair_kg.validate_scope": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.release": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.release_cache": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.publish": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
