@@ -249,18 +249,24 @@ def _ratio(query: str, candidate: str) -> float:
     return ratio if ratio >= _FUZZY_CUTOFF else 0.0
 
 
-def _fuzzy_ratio(query: str, norm: str, known: dict[str, float] | None = None) -> float:
+def _fuzzy_ratio(query: str, norm: str, memo: dict[str, float]) -> float:
     """The best difflib ratio of ``query`` against a label (normalised) or one of its words (0 if
     under the cutoff).
 
-    ``known`` holds ratios already computed against single words (``query`` being one word).
+    ``memo`` holds the ratios of ``query`` against texts already compared (and gets the new ones):
+    the labels a fuzzy search reads share most of their words ("office", "city", the close word).
     """
+    best = memo.get(norm)
+    if best is None:
+        best = memo[norm] = _ratio(query, norm)
     words = _words(norm)
-    if len(words) <= 1:
-        return _ratio(query, norm)
-    best = _ratio(query, norm)
-    for word in words:
-        best = max(best, known[word] if known is not None and word in known else _ratio(query, word))
+    if len(words) > 1:
+        for word in words:
+            ratio = memo.get(word)
+            if ratio is None:
+                ratio = memo[word] = _ratio(query, word)
+            if ratio > best:
+                best = ratio
     return best
 
 
@@ -534,10 +540,16 @@ class LabelIndex:
     def get(self, entity_id: str) -> Entity | None:
         """An entity by id (``office/london``) or full IRI."""
         db = self._db()
-        row = db.execute("SELECT n FROM entity WHERE id = ?", (entity_id,)).fetchone()
-        if row is None and "/id/" in entity_id:
-            row = db.execute("SELECT n FROM entity WHERE id = ?", (entity_id.split("/id/", 1)[1],)).fetchone()
-        return None if row is None else self._entity_cache(int(row[0]))
+        tried = [entity_id]
+        if "/id/" in entity_id:
+            # a full IRI is the usual case (property values): its id part first, one lookup
+            part = entity_id.split("/id/", 1)[1]
+            tried = [part, entity_id] if "://" in entity_id else [entity_id, part]
+        for wanted in tried:
+            row = db.execute("SELECT n FROM entity WHERE id = ?", (wanted,)).fetchone()
+            if row is not None:
+                return self._entity_cache(int(row[0]))
+        return None
 
     def with_label(self, text: str, *, limit: int = 100) -> list[Entity]:
         """The entities (at most ``limit``) with a label equal to ``text`` once both are normalised."""
@@ -676,8 +688,9 @@ class LabelIndex:
         """Distinct words of the labels close to ``word`` (difflib ratio >= 0.75), closest first.
 
         Candidates, never a scan of every word: every word one edit away (the deletion keys they
-        share with ``word``: a few B-tree lookups, whatever the size of the vocabulary), and the
-        words sharing most trigrams with it (farther ones: two edits can still reach the cutoff).
+        share with ``word``: a few B-tree lookups, whatever the size of the vocabulary), the words
+        sharing most trigrams with it (farther ones: two edits can still reach the cutoff), and the
+        first words starting with the same two characters.
         """
         keys = sorted(_deletion_keys(word))
         candidates = {w for (w,) in db.execute(
@@ -694,6 +707,11 @@ class LabelIndex:
             best = [n for n, _ in shared.most_common(_FUZZY_CANDIDATES)]
             candidates.update(w for (w,) in db.execute(
                 f"SELECT word FROM vocab WHERE n IN ({','.join('?' * len(best))})", best))
+        # and words starting with the same two characters, as before the deletion index: a long
+        # word with two letters changed in the middle shares few trigrams
+        candidates.update(w for (w,) in db.execute(
+            "SELECT word FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? LIMIT ?",
+            [word[:2], word[:2] + _TOP, int(len(word) * 0.6), int(len(word) / 0.6) + 1, _FUZZY_CANDIDATES]))
         scored = [(ratio, candidate) for candidate in candidates if (ratio := _ratio(word, candidate))]
         scored.sort(key=lambda r: (-r[0], r[1]))
         return scored
@@ -716,13 +734,13 @@ class LabelIndex:
             for ratio, candidate in self._similar_words(db, word):
                 close[candidate] = max(close.get(candidate, 0.0), ratio)
         # For a one-word query these are its ratios against those words: not computed again per label.
-        known = close if words == (q,) else None
+        memo = dict(close) if words == (q,) else {}
         best: dict[int, tuple[float, int, int]] = {}
         # Per close word, its best labels in ranking order: enough of them to fill ``limit`` entities
         # besides those already found.
         wanted = limit + len(taken)
         chosen = sorted(close, key=lambda w: -close[w])[:_FUZZY_CANDIDATES]
-        if known is None:
+        if words != (q,):
             # A longer query: its rare words find the labels like it; a word thousands of labels
             # hold ("office") adds rows to read, not candidates, when a rarer one is there.
             frequent = {w for w in chosen if db.execute(
@@ -739,7 +757,7 @@ class LabelIndex:
             for n, pos, norm, bonus in rows:
                 if n in taken:
                     continue
-                ratio = _fuzzy_ratio(q, norm, known)
+                ratio = _fuzzy_ratio(q, norm, memo)
                 if not ratio:
                     continue
                 score = round(min(1.0, round(0.6 * ratio, 4) + bonus), 4)
