@@ -45,7 +45,7 @@ import threading
 import time
 import unicodedata
 import weakref
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,6 +55,7 @@ from zlib import crc32
 
 from pyoxigraph import Literal, NamedNode
 from rapidfuzz.fuzz import ratio as indel_ratio
+from rapidfuzz.process import extract
 
 from .errors import QueryTimeout
 from .namespaces import PREFIXES
@@ -696,23 +697,26 @@ class LabelIndex:
         candidates = {w for (w,) in db.execute(
             f"SELECT v.word FROM vocab v WHERE v.n IN (SELECT word FROM vocab_del WHERE key IN "
             f"({','.join('?' * len(keys))}))", keys)}
-        # the words sharing most trigrams with ``word``, counted from each trigram's rows (FTS5
-        # ranking every word that holds one of them costs ten times as much); a trigram thousands
-        # of words hold adds its first rows only, so that the work stays bounded at any size
-        shared: Counter[int] = Counter()
-        for gram in sorted(_grams(word)):
-            shared.update(n for (n,) in db.execute("SELECT rowid FROM vocab_text WHERE vocab_text MATCH ? LIMIT ?",
-                                                   [_phrase(gram), _GRAM_ROWS]))
-        if shared:
-            best = [n for n, _ in shared.most_common(_FUZZY_CANDIDATES)]
+        # the words sharing most trigrams with ``word``, counted in SQLite from each trigram's rows
+        # (FTS5 ranking every word that holds one of them costs several times as much); a trigram
+        # thousands of words hold adds its first rows only, so that the work stays bounded
+        grams = sorted(_grams(word))
+        if grams:
+            each = " UNION ALL ".join(
+                ["SELECT * FROM (SELECT rowid AS n FROM vocab_text WHERE vocab_text MATCH ? LIMIT ?)"] * len(grams))
+            args = [x for gram in grams for x in (_phrase(gram), _GRAM_ROWS)]
             candidates.update(w for (w,) in db.execute(
-                f"SELECT word FROM vocab WHERE n IN ({','.join('?' * len(best))})", best))
+                f"SELECT v.word FROM (SELECT n FROM ({each}) GROUP BY n ORDER BY count(*) DESC, n LIMIT ?) g "
+                "JOIN vocab v ON v.n = g.n", [*args, _FUZZY_CANDIDATES]))
         # and words starting with the same two characters, as before the deletion index: a long
         # word with two letters changed in the middle shares few trigrams
         candidates.update(w for (w,) in db.execute(
             "SELECT word FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? LIMIT ?",
             [word[:2], word[:2] + _TOP, int(len(word) * 0.6), int(len(word) / 0.6) + 1, _FUZZY_CANDIDATES]))
-        scored = [(ratio, candidate) for candidate in candidates if (ratio := _ratio(word, candidate))]
+        # the Indel pre-filter over every candidate in one call; difflib only for those above it
+        above = [text for text, _, _ in extract(word, list(candidates), scorer=indel_ratio,
+                                                 score_cutoff=_INDEL_CUTOFF, limit=None)]
+        scored = [(ratio, candidate) for candidate in above if (ratio := _ratio(word, candidate))]
         scored.sort(key=lambda r: (-r[0], r[1]))
         return scored
 
