@@ -36,6 +36,7 @@ from __future__ import annotations
 __all__ = ["Entity", "Label", "LabelIndex", "SearchHit", "normalise"]
 
 import difflib
+import heapq
 import json
 import os
 import re
@@ -73,6 +74,7 @@ _LABEL_PREDICATES = {
     SKOS + "altLabel": ("alt", 0.0),
     CLAIR + "localName": ("alt", 0.0),
 }
+_MAX_BONUS = max(bonus for _, bonus in _LABEL_PREDICATES.values())
 
 _LABELS_QUERY = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -754,6 +756,13 @@ class LabelIndex:
                 chosen = [w for w in chosen if w not in frequent]
         for candidate in chosen:
             deadline.check()
+            if words == (q,) and len(best) >= limit and limit > 0:
+                # The close words come closest first, and a label holding this one (and no closer
+                # word) scores at most 0.6 x its ratio + the best bonus: once ``limit`` entities
+                # score above that, no later word can change the answer.
+                kth = heapq.nlargest(limit, (key[0] for key in best.values()))[-1]
+                if kth > 0.6 * close[candidate] + _MAX_BONUS + 1e-4:
+                    break
             # the label's text from the index row: an entity is only read for the hits returned
             rows = db.execute(
                 "SELECT l.entity, l.pos, l.norm, l.bonus FROM word w JOIN label l ON l.n = w.label "
