@@ -10,10 +10,13 @@ labels and queries are normalised with NFKC (full-width ``ＣＬＡＩＲ`` and 
     exact label     1.0      (B-tree index on the normalised label)
     label prefix    0.9      (range scan of the same index)
     word prefix     0.8      (a word of the label starts with the query: index of words)
-    substring       0.7      (FTS5 trigram index; 1-2 character queries: a scan in SQLite)
+    substring       0.7      (FTS5 trigram index, looked up by the query's rarest trigrams;
+                              1-2 character queries: a scan in SQLite)
     fuzzy           up to 0.6 (difflib ratio >= 0.75 against the label or one of its words, for the
                               labels holding a word close to the query's: the close words are
-                              found in a trigram index of the distinct words, never by a scan)
+                              every word one edit away, from an index of one-deletion variants,
+                              and the words sharing most trigrams, from an index of the distinct
+                              words' trigrams; never a scan)
 
 A preferred label scores a little above an alternative one, and among equal scores the shorter
 label wins, so an exact name beats a longer name that merely contains it. Classes are searched in
@@ -33,6 +36,7 @@ from __future__ import annotations
 __all__ = ["Entity", "Label", "LabelIndex", "SearchHit", "normalise"]
 
 import difflib
+import heapq
 import json
 import os
 import re
@@ -42,14 +46,17 @@ import threading
 import time
 import unicodedata
 import weakref
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zlib import crc32
 
 from pyoxigraph import Literal, NamedNode
+from rapidfuzz.fuzz import ratio as indel_ratio
+from rapidfuzz.process import extract
 
 from .errors import QueryTimeout
 from .namespaces import PREFIXES
@@ -67,6 +74,7 @@ _LABEL_PREDICATES = {
     SKOS + "altLabel": ("alt", 0.0),
     CLAIR + "localName": ("alt", 0.0),
 }
+_MAX_BONUS = max(bonus for _, bonus in _LABEL_PREDICATES.values())
 
 _LABELS_QUERY = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -90,10 +98,18 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT DISTINCT ?class ?label WHERE { ?x a ?class . ?class rdfs:label ?label . FILTER(isLITERAL(?label)) }"""
 
 _FUZZY_CUTOFF = 0.75  # difflib ratio below which a label is not a match at all
+#: the same cutoff on rapidfuzz's 0-100 scale, a hair under so that rounding never turns away a text
+_INDEL_CUTOFF = 100 * _FUZZY_CUTOFF - 1e-6
 _FUZZY_MIN_LENGTH = 4  # shorter queries match only exactly, by prefix or as a substring
 #: labels sharing the most trigrams with the query that fuzzy matching compares (the index's
 #: candidates; never every label)
 _FUZZY_CANDIDATES = 200
+#: most words read for one trigram of a word fuzzy matching looks for
+_GRAM_ROWS = 5_000
+#: most trigrams of a substring query looked up in the trigram index, and the count of labels at or
+#: under which one trigram alone narrows enough
+_SUBSTRING_GRAMS = 3
+_RARE_GRAM = 64
 #: labels sharing a prefix above which the prefix class reads labels in ranking order, not the B-tree
 _COMMON_PREFIX = 2_000
 #: SQLite virtual-machine steps between two looks at the deadline (about a tenth of a millisecond)
@@ -114,14 +130,24 @@ CREATE TABLE label (n INTEGER PRIMARY KEY, entity INTEGER NOT NULL, pos INTEGER 
 CREATE TABLE word (word TEXT NOT NULL, label INTEGER NOT NULL, PRIMARY KEY (word, label)) WITHOUT ROWID;
 -- the distinct words, for fuzzy matching: far fewer than the labels
 CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE vocab_text USING fts5(word, content='vocab', content_rowid='n', tokenize='trigram');
+-- each distinct word under itself and under each text it becomes with one character deleted
+-- (hashed to 32 bits: a collision only adds a candidate the ratio then turns away). Two words one
+-- edit apart (a character changed, added, dropped or two swapped) share a key.
+CREATE TABLE vocab_del (key INTEGER NOT NULL, word INTEGER NOT NULL, PRIMARY KEY (key, word)) WITHOUT ROWID;
 CREATE TABLE entity_type (token TEXT NOT NULL, entity INTEGER NOT NULL, PRIMARY KEY (token, entity)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE label_text USING fts5(norm, content='label', content_rowid='n', tokenize='trigram');
-CREATE VIRTUAL TABLE vocab_text USING fts5(word, content='vocab', content_rowid='n', tokenize='trigram');
+-- how many labels hold each trigram (FTS5's own count): a substring is looked up by its rarest
+-- trigrams, never by every one of them
+CREATE TABLE label_gram (gram TEXT PRIMARY KEY, labels INTEGER NOT NULL) WITHOUT ROWID;
 """
 _INDEX_SQL = """
 CREATE INDEX label_norm ON label (norm);
 INSERT INTO label_text (label_text) VALUES ('rebuild');
 INSERT INTO vocab_text (vocab_text) VALUES ('rebuild');
+CREATE VIRTUAL TABLE temp.label_terms USING fts5vocab(main, 'label_text', 'row');
+INSERT INTO label_gram SELECT term, doc FROM temp.label_terms;
+DROP TABLE temp.label_terms;
 ANALYZE;
 """
 
@@ -209,11 +235,6 @@ def _wanted_tokens(wanted: str) -> tuple[str, str, str]:
     return f"k:{wanted}", f"t:{wanted}", f"l:{wanted.split(':')[-1]}"
 
 
-@lru_cache(maxsize=256)
-def _char_counts(text: str) -> tuple[tuple[str, int], ...]:
-    return tuple(Counter(text).items())
-
-
 def _ratio(query: str, candidate: str) -> float:
     """difflib's ratio of ``query`` against ``candidate`` if it reaches the cutoff, else 0."""
     # The cheap upper bounds first (as difflib.get_close_matches does), the length one before a
@@ -222,33 +243,46 @@ def _ratio(query: str, candidate: str) -> float:
     total = len(query) + len(candidate)
     if 2 * min(len(query), len(candidate)) < _FUZZY_CUTOFF * total:
         return 0.0
-    # difflib's quick_ratio (characters in common, as multisets), without building a matcher
-    available = dict(_char_counts(query))
-    common = 0
-    for char in candidate:
-        left = available.get(char, 0)
-        if left > 0:
-            available[char] = left - 1
-            common += 1
-    if 2 * common < _FUZZY_CUTOFF * total:
+    # The Indel ratio (rapidfuzz, in C++: twice the longest common subsequence over the total
+    # length) is never below difflib's, whose matching blocks are a common subsequence: under the
+    # cutoff there, under it here, and only the few candidates above it cost a difflib matcher.
+    if not indel_ratio(query, candidate, score_cutoff=_INDEL_CUTOFF):
         return 0.0
     ratio = difflib.SequenceMatcher(None, query, candidate, autojunk=False).ratio()
     return ratio if ratio >= _FUZZY_CUTOFF else 0.0
 
 
-def _fuzzy_ratio(query: str, norm: str, known: dict[str, float] | None = None) -> float:
+def _fuzzy_ratio(query: str, norm: str, memo: dict[str, float]) -> float:
     """The best difflib ratio of ``query`` against a label (normalised) or one of its words (0 if
     under the cutoff).
 
-    ``known`` holds ratios already computed against single words (``query`` being one word).
+    ``memo`` holds the ratios of ``query`` against texts already compared (and gets the new ones):
+    the labels a fuzzy search reads share most of their words ("office", "city", the close word).
     """
+    best = memo.get(norm)
+    if best is None:
+        best = memo[norm] = _ratio(query, norm)
     words = _words(norm)
-    if len(words) <= 1:
-        return _ratio(query, norm)
-    best = _ratio(query, norm)
-    for word in words:
-        best = max(best, known[word] if known is not None and word in known else _ratio(query, word))
+    if len(words) > 1:
+        for word in words:
+            ratio = memo.get(word)
+            if ratio is None:
+                ratio = memo[word] = _ratio(query, word)
+            if ratio > best:
+                best = ratio
     return best
+
+
+def _grams(text: str) -> set[str]:
+    """The distinct trigrams (three consecutive characters) of ``text``."""
+    return {text[i:i + 3] for i in range(len(text) - 2)}
+
+
+def _deletion_keys(word: str) -> set[int]:
+    """``word`` and each text it becomes with one character deleted, hashed (see ``vocab_del``)."""
+    keys = {crc32((word[:i] + word[i + 1:]).encode()) for i in range(len(word))}
+    keys.add(crc32(word.encode()))
+    return keys
 
 
 def _phrase(text: str) -> str:
@@ -412,6 +446,9 @@ class LabelIndex:
             db.executemany("INSERT OR IGNORE INTO word VALUES (?, ?)",
                            sorted({(w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words}))
             db.execute("INSERT INTO vocab (word) SELECT DISTINCT word FROM word")
+            db.executemany("INSERT OR IGNORE INTO vocab_del VALUES (?, ?)", sorted(
+                (key, n) for n, word in db.execute("SELECT n, word FROM vocab").fetchall()
+                for key in _deletion_keys(word)))
             db.executemany("INSERT OR IGNORE INTO entity_type VALUES (?, ?)", sorted(set(type_rows)))
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("count", str(len(entity_rows))), ("kinds", json.dumps(kinds)),
@@ -506,10 +543,16 @@ class LabelIndex:
     def get(self, entity_id: str) -> Entity | None:
         """An entity by id (``office/london``) or full IRI."""
         db = self._db()
-        row = db.execute("SELECT n FROM entity WHERE id = ?", (entity_id,)).fetchone()
-        if row is None and "/id/" in entity_id:
-            row = db.execute("SELECT n FROM entity WHERE id = ?", (entity_id.split("/id/", 1)[1],)).fetchone()
-        return None if row is None else self._entity_cache(int(row[0]))
+        tried = [entity_id]
+        if "/id/" in entity_id:
+            # a full IRI is the usual case (property values): its id part first, one lookup
+            part = entity_id.split("/id/", 1)[1]
+            tried = [part, entity_id] if "://" in entity_id else [entity_id, part]
+        for wanted in tried:
+            row = db.execute("SELECT n FROM entity WHERE id = ?", (wanted,)).fetchone()
+            if row is not None:
+                return self._entity_cache(int(row[0]))
+        return None
 
     def with_label(self, text: str, *, limit: int = 100) -> list[Entity]:
         """The entities (at most ``limit``) with a label equal to ``text`` once both are normalised."""
@@ -602,8 +645,12 @@ class LabelIndex:
              [q, q + _TOP], 0.8),
         ]
         if len(q) >= 3:
-            stages.append(("substring", "FROM label_text f JOIN label l ON l.n = f.rowid WHERE label_text MATCH ?",
-                           [_phrase(q)], 0.7))
+            # A label holding the query holds each of its trigrams: the rarest few find the labels
+            # to look at (a phrase of every trigram reads every one's list, the commonest too), and
+            # instr() keeps those that hold the whole query, as casefold() has it.
+            stages.append(("substring", "FROM label_text f JOIN label l ON l.n = f.rowid "
+                                        "WHERE label_text MATCH ? AND instr(l.norm, ?) > 0",
+                           [self._rarest_grams(db, q), q], 0.7))
         else:  # the trigram index cannot hold shorter substrings: SQLite scans the labels, best first
             stages.append(("substring", "FROM label l WHERE instr(l.norm, ?) > 0", [q], 0.7))
         for match, source, args, base in stages:
@@ -616,8 +663,6 @@ class LabelIndex:
                     continue
                 entity = self._entity_cache(n)
                 label = entity.labels[pos]
-                if match == "substring" and q not in label.norm:
-                    continue  # the trigram index folds a little more than casefold(); keep our semantics
                 score = round(base + label.bonus, 4) if match == "exact" else round(min(1.0, base + label.bonus), 4)
                 found[n] = SearchHit(entity, entity.name(label.lang or "en"), label.text, label.lang, match, score)
                 if len(found) >= limit:
@@ -627,23 +672,53 @@ class LabelIndex:
             found.update(self._fuzzy(db, q, filters, params, found, limit - len(found), deadline))
         return list(found.values())[:limit]
 
+    @staticmethod
+    def _rarest_grams(db: sqlite3.Connection, q: str) -> str:
+        """An FTS5 query for the labels holding the rarest trigrams of ``q`` (at most three: a rare
+        one alone narrows enough; common ones narrow together)."""
+        grams = sorted(_grams(q))
+        marks = ",".join("?" * len(grams))
+        # a trigram no label holds counts 0: it is picked first, and then nothing matches
+        counts = dict(db.execute(f"SELECT gram, labels FROM label_gram WHERE gram IN ({marks})", grams).fetchall())
+        picked: list[str] = []
+        for gram in sorted(grams, key=lambda g: (counts.get(g, 0), g)):
+            picked.append(gram)
+            if len(picked) == _SUBSTRING_GRAMS or counts.get(gram, 0) <= _RARE_GRAM:
+                break
+        return " AND ".join(_phrase(g) for g in picked)
+
     def _similar_words(self, db: sqlite3.Connection, word: str) -> list[tuple[float, str]]:
         """Distinct words of the labels close to ``word`` (difflib ratio >= 0.75), closest first.
 
-        Candidates come from the vocabulary's trigram index (the words sharing most trigrams) and
-        from the words starting with the same two characters (a short word with a letter changed in
-        the middle, "mofa"/"mota", shares no trigram), never from a scan of every word.
+        Candidates, never a scan of every word: every word one edit away (the deletion keys they
+        share with ``word``: a few B-tree lookups, whatever the size of the vocabulary), the words
+        sharing most trigrams with it (farther ones: two edits can still reach the cutoff), and the
+        first words starting with the same two characters.
         """
-        candidates: set[str] = set()
-        if len(word) >= 3:
-            trigrams = sorted({word[i:i + 3] for i in range(len(word) - 2)})
+        keys = sorted(_deletion_keys(word))
+        candidates = {w for (w,) in db.execute(
+            f"SELECT v.word FROM vocab v WHERE v.n IN (SELECT word FROM vocab_del WHERE key IN "
+            f"({','.join('?' * len(keys))}))", keys)}
+        # the words sharing most trigrams with ``word``, counted in SQLite from each trigram's rows
+        # (FTS5 ranking every word that holds one of them costs several times as much); a trigram
+        # thousands of words hold adds its first rows only, so that the work stays bounded
+        grams = sorted(_grams(word))
+        if grams:
+            each = " UNION ALL ".join(
+                ["SELECT * FROM (SELECT rowid AS n FROM vocab_text WHERE vocab_text MATCH ? LIMIT ?)"] * len(grams))
+            args = [x for gram in grams for x in (_phrase(gram), _GRAM_ROWS)]
             candidates.update(w for (w,) in db.execute(
-                "SELECT word FROM vocab_text WHERE vocab_text MATCH ? ORDER BY rank LIMIT ?",
-                [" OR ".join(_phrase(t) for t in trigrams), _FUZZY_CANDIDATES]))
+                f"SELECT v.word FROM (SELECT n FROM ({each}) GROUP BY n ORDER BY count(*) DESC, n LIMIT ?) g "
+                "JOIN vocab v ON v.n = g.n", [*args, _FUZZY_CANDIDATES]))
+        # and words starting with the same two characters, as before the deletion index: a long
+        # word with two letters changed in the middle shares few trigrams
         candidates.update(w for (w,) in db.execute(
             "SELECT word FROM vocab WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? LIMIT ?",
             [word[:2], word[:2] + _TOP, int(len(word) * 0.6), int(len(word) / 0.6) + 1, _FUZZY_CANDIDATES]))
-        scored = [(ratio, candidate) for candidate in candidates if (ratio := _ratio(word, candidate))]
+        # the Indel pre-filter over every candidate in one call; difflib only for those above it
+        above = [text for text, _, _ in extract(word, list(candidates), scorer=indel_ratio,
+                                                 score_cutoff=_INDEL_CUTOFF, limit=None)]
+        scored = [(ratio, candidate) for candidate in above if (ratio := _ratio(word, candidate))]
         scored.sort(key=lambda r: (-r[0], r[1]))
         return scored
 
@@ -665,13 +740,13 @@ class LabelIndex:
             for ratio, candidate in self._similar_words(db, word):
                 close[candidate] = max(close.get(candidate, 0.0), ratio)
         # For a one-word query these are its ratios against those words: not computed again per label.
-        known = close if words == (q,) else None
+        memo = dict(close) if words == (q,) else {}
         best: dict[int, tuple[float, int, int]] = {}
         # Per close word, its best labels in ranking order: enough of them to fill ``limit`` entities
         # besides those already found.
         wanted = limit + len(taken)
         chosen = sorted(close, key=lambda w: -close[w])[:_FUZZY_CANDIDATES]
-        if known is None:
+        if words != (q,):
             # A longer query: its rare words find the labels like it; a word thousands of labels
             # hold ("office") adds rows to read, not candidates, when a rarer one is there.
             frequent = {w for w in chosen if db.execute(
@@ -681,6 +756,13 @@ class LabelIndex:
                 chosen = [w for w in chosen if w not in frequent]
         for candidate in chosen:
             deadline.check()
+            if words == (q,) and len(best) >= limit and limit > 0:
+                # The close words come closest first, and a label holding this one (and no closer
+                # word) scores at most 0.6 x its ratio + the best bonus: once ``limit`` entities
+                # score above that, no later word can change the answer.
+                kth = heapq.nlargest(limit, (key[0] for key in best.values()))[-1]
+                if kth > 0.6 * close[candidate] + _MAX_BONUS + 1e-4:
+                    break
             # the label's text from the index row: an entity is only read for the hits returned
             rows = db.execute(
                 "SELECT l.entity, l.pos, l.norm, l.bonus FROM word w JOIN label l ON l.n = w.label "
@@ -688,7 +770,7 @@ class LabelIndex:
             for n, pos, norm, bonus in rows:
                 if n in taken:
                     continue
-                ratio = _fuzzy_ratio(q, norm, known)
+                ratio = _fuzzy_ratio(q, norm, memo)
                 if not ratio:
                     continue
                 score = round(min(1.0, round(0.6 * ratio, 4) + bonus), 4)

@@ -22,7 +22,7 @@ from clair_kg.errors import QueryTimeout
 from clair_kg.project import Project
 from clair_kg.publish import Distribution
 from clair_kg.reconcile import ReconcileService, parse_batch
-from clair_kg.search import LabelIndex
+from clair_kg.search import LabelIndex, normalise
 from clair_kg.settings import Settings
 from clair_kg.store import EmbeddedStore
 from clair_kg.validate import validate_files
@@ -273,3 +273,74 @@ def test_temporary_index_files_of_dead_processes_are_swept(synthetic_store: Embe
     finally:
         stale.unlink(missing_ok=True)
         live.unlink(missing_ok=True)
+
+
+# --- what the index answers is what a scan would ----------------------------------------------------
+
+def test_every_word_one_edit_away_is_a_fuzzy_match(synthetic_index: LabelIndex) -> None:
+    """A typo — a character changed, added, dropped, or two swapped, anywhere in the word — finds
+    the word's entity (the one-deletion index holds every word one edit away, whatever its
+    trigrams or first letters)."""
+    org = synthetic_index.get("org/org-1")
+    assert org is not None
+    word = normalise(org.name("en").split()[0])
+    assert len(word) >= 6
+    middle = len(word) // 2
+    swapped = word[:middle] + word[middle + 1] + word[middle] + word[middle + 2:]
+    typos = {
+        "changed": word[:middle] + ("q" if word[middle] != "q" else "z") + word[middle + 1:],
+        "added": word[:middle] + "q" + word[middle:],
+        "dropped": word[:middle] + word[middle + 1:],
+        "swapped": swapped,
+        "first letter changed": ("q" if word[0] != "q" else "z") + word[1:],
+    }
+    for kind, typo in typos.items():
+        assert typo != word
+        hits = synthetic_index.search(typo, limit=50)
+        assert any(h.entity.id == "org/org-1" and h.match == "fuzzy" for h in hits), (kind, typo)
+
+
+def test_fuzzy_prefilter_keeps_difflibs_ratio(synthetic_index: LabelIndex) -> None:
+    """rapidfuzz's Indel ratio only turns away what difflib's ratio turns away: over word pairs of
+    the graph (and their typos) ``_ratio`` is difflib's ratio when it reaches 0.75, else 0."""
+    import difflib
+
+    from clair_kg.search import _ratio
+
+    words = sorted({w for e in synthetic_index.entities()[:400] for label in e.labels for w in label.words})
+    assert len(words) > 200
+    pairs = [(a, b) for a in words[:60] for b in words] + [(w, w[:2] + w[3:]) for w in words]
+    reached = 0
+    for a, b in pairs:
+        expected = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+        got = _ratio(a, b)
+        if expected >= 0.75:
+            reached += 1
+            assert got == expected, (a, b)
+        else:
+            assert got == 0.0, (a, b)
+    assert reached > 100  # the check saw matches, not only misses
+
+
+def test_substring_class_is_what_a_scan_finds(synthetic_index: LabelIndex) -> None:
+    """The substring class looks labels up by the query's rarest trigrams; what it returns is
+    exactly the labels a scan finds holding the query (in ranking order), common trigrams or not."""
+    db = sqlite3.connect(f"file:{synthetic_index.path}?mode=ro", uri=True)
+    org = synthetic_index.get("org/org-2")
+    assert org is not None
+    en, ja = normalise(org.name("en")), org.name("ja")
+    for query in (en[2:-2], "city 1 office", "institute city", ja[1:4], "センター第1"):
+        hits = synthetic_index.search(query, limit=100)
+        found = [h.entity.id for h in hits if h.match in ("exact", "prefix", "word", "substring")]
+        scanned: list[str] = []
+        for (entity_id,) in db.execute(
+                "SELECT e.id FROM label l JOIN entity e ON e.n = l.entity WHERE instr(l.norm, ?) > 0 ORDER BY l.n",
+                [normalise(query)]):
+            if entity_id not in scanned:
+                scanned.append(entity_id)
+        assert set(found) <= set(scanned), query
+        substring = [h.entity.id for h in hits if h.match == "substring"]
+        assert substring == [e for e in scanned if e not in found[:len(found) - len(substring)]][:len(substring)], query
+        if len(hits) < 100:  # nothing the scan finds is missing
+            assert set(scanned) <= {h.entity.id for h in hits}, query
+    db.close()

@@ -78,6 +78,7 @@ class ReconcileService:
         self.store = store
         self.index = index
         self.base_iri = base_iri
+        self._entity_prefix = f"{base_iri}id/"
         #: seconds one request (a whole batch) may take; None: no limit. The deadline is kept on the
         #: instance: make one service per request, as ``web/reconcile_api.py`` does.
         self.timeout = timeout
@@ -253,38 +254,49 @@ class ReconcileService:
         for pid, wanted in properties:
             prop = resolve_property(pid, param="queries")
             values = fetch_values(self.store, prop, iris)
+            # each wanted value's text normalised once, not once per candidate
+            wanted_texts = [(value, normalise(value.text)) for value in wanted]
             for iri in iris:
-                have = self._comparable(prop, values.get(iri, []))
-                hits = sum(1 for v in wanted if self._value_matches(v, have))
+                have = values.get(iri, [])
+                ids = self._ids(have)
+                texts: set[str] | None = None  # made only when an id does not already decide
+                hits = 0
+                for value, text in wanted_texts:
+                    if value.id is not None and (value.id in ids or value.id.split("/id/")[-1] in ids):
+                        hits += 1
+                        continue
+                    if texts is None:
+                        texts = self._texts(have)
+                    hits += text in texts
                 per_entity[iri].append((pid, round(hits / len(wanted), 4) if wanted else 0.0))
         return {iri: tuple(scores) for iri, scores in per_entity.items()}
 
-    def _comparable(self, prop: PropertyDef, values: Sequence[Term]) -> tuple[set[str], set[str]]:
-        """(ids, normalised texts) a property value can be matched against."""
+    def _ids(self, values: Sequence[Term]) -> set[str]:
+        """The ids a property value given by id can match: IRIs, QIDs, and this dataset's entity ids."""
         ids: set[str] = set()
-        texts: set[str] = set()
         for value in values:
             if isinstance(value, NamedNode):
                 ids.add(value.value)
+                if value.value.startswith(WIKIDATA_ENTITY):
+                    ids.add(value.value[len(WIKIDATA_ENTITY):])
+                elif value.value.startswith(self._entity_prefix):
+                    ids.add(value.value[len(self._entity_prefix):])
+        return ids
+
+    def _texts(self, values: Sequence[Term]) -> set[str]:
+        """The normalised texts a property value can match: literals, IRIs, QIDs, entities' labels."""
+        texts: set[str] = set()
+        for value in values:
+            if isinstance(value, NamedNode):
                 texts.add(normalise(value.value))
                 if value.value.startswith(WIKIDATA_ENTITY):
-                    qid = value.value[len(WIKIDATA_ENTITY):]
-                    ids.add(qid)
-                    texts.add(normalise(qid))
+                    texts.add(normalise(value.value[len(WIKIDATA_ENTITY):]))
                 entity = self.index.get(value.value)
                 if entity is not None:
-                    ids.add(entity.id)
                     texts.update(label.norm for label in entity.labels)
             elif isinstance(value, Literal):
                 texts.add(normalise(value.value))
-        return ids, texts
-
-    @staticmethod
-    def _value_matches(wanted: PropertyValue, have: tuple[set[str], set[str]]) -> bool:
-        ids, texts = have
-        if wanted.id is not None and (wanted.id in ids or wanted.id.split("/id/")[-1] in ids):
-            return True
-        return normalise(wanted.text) in texts
+        return texts
 
     # --- suggest, preview -----------------------------------------------------------------------
 
