@@ -170,6 +170,7 @@ class SizeRun:
         started = time.perf_counter()
         peer = self.servers.start_oxigraph(served, load_timeout=self.args.start_timeout)
         peer_start = time.perf_counter() - started
+        self.log(f"started {peer.name} pid {peer.proc.pid}")
         del served
         for backend in backends:
             self.one_backend(backend, stages, nquads, load, peer, peer_start)
@@ -191,6 +192,7 @@ class SizeRun:
             self.note(f"clair-kg serve ({backend}) did not start: {exc}")
             return
         healthy = time.perf_counter() - started
+        self.log(f"started {ours.name} pid {ours.proc.pid}, healthy in {healthy:.1f} s")
         if "start" in stages:
             self.add(backend, "start to healthy s", "s", healthy, peer_start)
         start_memory = tree_memory(ours.proc.pid)

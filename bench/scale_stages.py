@@ -120,22 +120,27 @@ class Workload:
 
 
 def _org_names(statements: int, picks: int) -> list[tuple[str, str, str, str]]:
-    """(org id, English name, Japanese name, its city id) of ``picks`` organisations spread over the graph."""
+    """(org id, English name, Japanese name, its city id) of ``picks`` organisations spread over the graph.
+
+    Two passes over the generator (count, then read the chosen ones), so that only the chosen
+    organisations are ever held, whatever the size."""
+    type_of_org = f"<{synthetic.RDF_TYPE}>", f"<{synthetic.ORG}FormalOrganization>"
+    count = sum(1 for s, p, o in synthetic.triples(statements) if (p, o) == type_of_org)
+    step = max(1, count // picks)
+    chosen = {f"<{synthetic.ID}org/org-{n}>": n for n in range(1, count + 1, step)[:picks]}
     orgs: dict[str, dict[str, str]] = {}
     for s, p, o in synthetic.triples(statements):
-        if "/id/org/" not in s:
+        if s not in chosen:
             continue
-        entry = orgs.setdefault(s.strip("<>"), {})
+        entry = orgs.setdefault(s, {})
         if p == f"<{synthetic.SKOS}prefLabel>":
             entry["ja" if o.endswith("@ja") else "en"] = o.rsplit("@", 1)[0].strip('"')
         elif p == f"<{synthetic.SCHEMA}location>":
             entry["city"] = o.strip("<>").split("/id/", 1)[1]
-    ids = sorted(orgs, key=lambda iri: int(iri.rsplit("-", 1)[1]))
-    step = max(1, len(ids) // picks)
     out = []
-    for iri in ids[::step][:picks]:
+    for iri in sorted(orgs, key=chosen.__getitem__):
         e = orgs[iri]
-        out.append((iri.split("/id/", 1)[1], e["en"], e["ja"], e["city"]))
+        out.append((iri.strip("<>").split("/id/", 1)[1], e["en"], e["ja"], e["city"]))
     return out
 
 
