@@ -31,6 +31,7 @@ import platform
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +41,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
+
+import httpx
 
 from . import synthetic
 from .load import find_wrk
@@ -195,6 +198,16 @@ class SizeRun:
         self.log(f"started {ours.name} pid {ours.proc.pid}, healthy in {healthy:.1f} s")
         if "start" in stages:
             self.add(backend, "start to healthy s", "s", healthy, peer_start)
+        try:
+            self.backend_stages(backend, stages, ours, peer, load)
+        except (ServerFailed, RuntimeError, httpx.HTTPError, OSError, subprocess.TimeoutExpired) as exc:
+            # one failed stage costs this backend's remaining stages, not the whole run
+            self.note(f"{backend}: a stage failed: {type(exc).__name__}: {exc}"[:2000])
+        finally:
+            self.servers.stop(ours)
+            shutil.rmtree(self.workdir / "store", ignore_errors=True)
+
+    def backend_stages(self, backend: str, stages: list[str], ours: Server, peer: Server, load: Workload) -> None:
         start_memory = tree_memory(ours.proc.pid)
         if "documents" in stages:
             self.documents(backend, ours, peer, load)
@@ -211,8 +224,6 @@ class SizeRun:
                      store_is_the_peer=backend == "remote")
             self.add(backend, "memory RSS MB", "MB", mine.rss / MB, theirs.rss / MB, processes=mine.processes,
                      at_start_mb=start_memory.rss / MB)
-        self.servers.stop(ours)
-        shutil.rmtree(self.workdir / "store", ignore_errors=True)
 
     def _abab(self, run_ours: Callable[[int], Load],
               run_peer: Callable[[int], Load]) -> tuple[Load, Load, dict[str, Any]]:
@@ -453,6 +464,10 @@ def main(argv: list[str] | None = None) -> int:
                     started += [{"name": s.name, "pid": s.proc.pid} for s in servers.started]
             measures += run.measures
             notes[run.statements] = run.notes
+            print(table(run.measures), file=sys.stderr, flush=True)
+            # what is measured so far, in case a larger size fails or is stopped
+            write_json(args.out / "scale.partial.json", args, argv, sizes, measures, notes, started,
+                       {**loadavg, "now": os.getloadavg()})
     except KeyboardInterrupt:
         print("interrupted: every server was stopped", file=sys.stderr)
         return 130
@@ -463,15 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     loadavg["after"] = os.getloadavg()
     print(table(measures))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "scale.json").write_text(json.dumps({
-        "command": "python -m bench.scale " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "sizes": sizes, "stages": args.stages, "backends": args.backends, "workers": args.workers,
-        "connections": args.connections, "duration_s": args.duration, "rounds": args.rounds,
-        "load_tool": "wrk" if find_wrk() else "httpx", "cpus": os.cpu_count(), "loadavg": loadavg,
-        "python": platform.python_version(), "measures": [m.to_json() for m in measures],
-        "notes": {str(k): v for k, v in notes.items()}, "servers": started,
-    }, indent=2))
+    write_json(args.out / "scale.json", args, argv, sizes, measures, notes, started, loadavg)
     print(f"results: {args.out / 'scale.json'}")
     if plot(measures, args.out / "scale.png"):
         print(f"plot: {args.out / 'scale.png'}")
@@ -481,6 +488,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"missed at the largest size: {line}", file=sys.stderr)
         return 1 if missed else 0
     return 0
+
+
+def write_json(path: Path, args: argparse.Namespace, argv: list[str] | None, sizes: list[int],
+               measures: list[Measure], notes: dict[int, list[str]], started: list[dict[str, Any]],
+               loadavg: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "command": "python -m bench.scale " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "sizes": sizes, "stages": args.stages, "backends": args.backends, "workers": args.workers,
+        "connections": args.connections, "duration_s": args.duration, "rounds": args.rounds,
+        "load_tool": "wrk" if find_wrk() else "httpx", "cpus": os.cpu_count(), "loadavg": loadavg,
+        "python": platform.python_version(), "measures": [m.to_json() for m in measures],
+        "notes": {str(k): v for k, v in notes.items()}, "servers": started,
+    }, indent=2))
 
 
 def _engines(sizes: list[int], args: argparse.Namespace) -> int:
