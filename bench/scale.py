@@ -335,6 +335,31 @@ def table(measures: list[Measure]) -> str:
     return "\n".join(lines)
 
 
+def pivot(measures: list[dict[str, Any]]) -> str:
+    """The docs' table: a line per backend and measure, a column per size, ``clair-kg / oxigraph (ratio)``."""
+    sizes = sorted({int(m["statements"]) for m in measures})
+    order: dict[tuple[str, str], None] = {}
+    for m in measures:
+        if m["measure"] != "generate s":
+            order.setdefault((m["backend"], m["measure"]))
+    ranked = sorted(order, key=lambda k: (k[0] != "-", BACKENDS.index(k[0]) if k[0] in BACKENDS else -1))
+    cells = {(m["backend"], m["measure"], int(m["statements"])): m for m in measures}
+    head = "| backend | measure | " + " | ".join(f"{n:,}" for n in sizes) + " |"
+    lines = [head, "|---|---|" + "---|" * len(sizes)]
+    for backend, name in ranked:
+        row = []
+        for n in sizes:
+            m = cells.get((backend, name, n))
+            if m is None or m["ours"] is None:
+                row.append("—")
+            elif m.get("oxigraph"):
+                row.append(f"{_fmt(m['ours'])} / {_fmt(m['oxigraph'])} ({m['ours'] / m['oxigraph']:.2f}×)")
+            else:
+                row.append(_fmt(m["ours"]))
+        lines.append(f"| {backend} | {name} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 #: what each panel of the plot draws: (title, y label, measure, how a value becomes a cost)
 PER_REQUEST = "ms per request (1000 / req/s)"
 PANELS: tuple[tuple[str, str, str, Callable[[float], float]], ...] = (
@@ -416,6 +441,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=(__doc__ or "").split("\n")[0])
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("engines", help="measure SQLite FTS5 against tantivy for the substring index")
+    report = sub.add_parser("report", help="print docs/scaling.md's table (and redraw the plot) from scale.json files")
+    report.add_argument("json", type=Path, nargs="+", help="scale.json files of earlier runs (merged)")
     parser.add_argument("--sizes", default="10000,100000,1000000",
                         help="statement counts, comma-separated (default 10000,100000,1000000; up to 10000000)")
     parser.add_argument("--stages", type=lambda s: _list(s, STAGES, "stage"), default=list(STAGES),
@@ -446,6 +473,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
     if args.command == "engines":
         return _engines(sizes, args)
+    if args.command == "report":
+        merged = [m for path in args.json for m in json.loads(path.read_text())["measures"]]
+        print(pivot(merged))
+        if plot([Measure(**{k: v for k, v in m.items() if k != "ratio"}) for m in merged], args.out / "scale.png"):
+            print(f"plot: {args.out / 'scale.png'}")
+        return 0
     signal.signal(signal.SIGTERM, _on_sigterm)
     measures: list[Measure] = []
     notes: dict[int, list[str]] = {}
