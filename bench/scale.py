@@ -25,6 +25,8 @@ under ``--out`` (default ``bench/results/``), and stops every process it started
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
 import os
 import platform
@@ -282,6 +284,35 @@ class SizeRun:
                  errors=mine.errors + theirs.errors, p99_ms=[mine.p99_ms, theirs.p99_ms], **detail)
 
 
+def documents_bench(run: SizeRun) -> None:
+    """Helper I's fuller entity-document benchmark (``bench/documents.py``: hot and cold document
+    caches, the /id → /doc pair, HTML, answers checked equal), when it is there: it starts its own
+    ``clair-kg serve --workers N --load`` (in memory) and ``oxigraph serve`` for the size. Without
+    it, the ``documents`` stage is this module's own (:meth:`SizeRun.documents`) alone."""
+    try:
+        documents = importlib.import_module("bench.documents")
+        measure_documents = documents.measure
+    except (ImportError, AttributeError) as exc:
+        run.note(f"bench.documents is not available ({exc}): the documents stage is bench.scale's own only")
+        return
+    run.log("bench.documents (its own servers, in memory)")
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # its progress lines; stdout is the table
+            rows = measure_documents([run.size], duration=run.args.duration, rounds=run.args.rounds,
+                                     connections=run.args.connections, workers=run.args.workers,
+                                     start_timeout=run.args.start_timeout)
+    except (ServerFailed, RuntimeError, httpx.HTTPError, OSError, subprocess.TimeoutExpired) as exc:
+        run.note(f"bench.documents failed: {type(exc).__name__}: {exc}"[:2000])
+        return
+    peer = next((r for r in rows if r.mix == "oxigraph"), None)
+    for row in rows:
+        if row.mix == "oxigraph":
+            continue
+        run.add("memory", f"documents {row.mix} doc/s (bench.documents)", "doc/s", row.documents_per_s,
+                peer.rps if peer is not None and row.mix != "html" else None, served_statements=row.statements,
+                p99_ms=row.p99_ms, errors=row.errors, runs=row.runs)
+
+
 def _mean_load(loads: list[Load]) -> Load:
     return Load(statistics.mean(x.rps for x in loads), statistics.mean(x.p50_ms for x in loads),
                 statistics.mean(x.p99_ms for x in loads), sum(x.errors for x in loads),
@@ -310,6 +341,8 @@ def measure_size(size: int, args: argparse.Namespace, workdir: Path, servers: Se
         run.build_side(stages)
     if SERVER_STAGES & set(stages) and backends:
         run.serving_side(stages, backends, nquads, workload(size))
+    if "documents" in stages and args.documents_bench:
+        documents_bench(run)
     nquads.unlink(missing_ok=True)
     return run
 
@@ -349,13 +382,13 @@ def pivot(measures: list[dict[str, Any]]) -> str:
     for backend, name in ranked:
         row = []
         for n in sizes:
-            m = cells.get((backend, name, n))
-            if m is None or m["ours"] is None:
+            cell = cells.get((backend, name, n))
+            if cell is None or cell["ours"] is None:
                 row.append("—")
-            elif m.get("oxigraph"):
-                row.append(f"{_fmt(m['ours'])} / {_fmt(m['oxigraph'])} ({m['ours'] / m['oxigraph']:.2f}×)")
+            elif cell.get("oxigraph"):
+                row.append(f"{_fmt(cell['ours'])} / {_fmt(cell['oxigraph'])} ({cell['ours'] / cell['oxigraph']:.2f}×)")
             else:
-                row.append(_fmt(m["ours"]))
+                row.append(_fmt(cell["ours"]))
         lines.append(f"| {backend} | {name} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -458,6 +491,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds clair-kg validate / build may take before they are stopped (default 1800)")
     parser.add_argument("--start-timeout", type=float, default=900.0,
                         help="seconds a server may take to become healthy (default 900)")
+    parser.add_argument("--no-documents-bench", dest="documents_bench", action="store_false",
+                        help="in the documents stage, skip bench/documents.py (helper I's fuller benchmark, "
+                             "run when it is there)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for scale.json and scale.png")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the temporary folder (logs)")
     parser.add_argument("--check", action="store_true", help="exit 1 if the largest size misses a target")

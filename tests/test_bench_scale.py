@@ -28,7 +28,7 @@ pytestmark = pytest.mark.live
 
 def _bench(*args: str) -> list[str]:
     return [sys.executable, "-m", "bench.scale", "--sizes", str(SIZE), "--duration", "1", "--rounds", "1",
-            "--repeat", "1", "--connections", "4", *args]
+            "--repeat", "1", "--connections", "4", "--no-documents-bench", *args]
 
 
 def _gone(pid: int) -> bool:
