@@ -227,15 +227,31 @@ class SizeRun:
             self.add(backend, "memory RSS MB", "MB", mine.rss / MB, theirs.rss / MB, processes=mine.processes,
                      at_start_mb=start_memory.rss / MB)
 
-    def _abab(self, run_ours: Callable[[int], Load],
+    def _abab(self, what: str, backend: str, ours: Server, peer: Server, run_ours: Callable[[int], Load],
               run_peer: Callable[[int], Load]) -> tuple[Load, Load, dict[str, Any]]:
+        """``--rounds`` runs of each, interleaved, and the CPU time each request cost its server: a
+        steadier measure than req/s on a shared machine, where a server with more processes also gets
+        a larger share of the CPUs. For ``remote`` clair-kg's cost includes the store's CPU during its runs."""
         mine: list[Load] = []
         theirs: list[Load] = []
         loads: list[float] = []
+        cpu_ours: list[float] = []
+        cpu_peer: list[float] = []
+
+        def cpu(*servers: Server) -> float:
+            return sum(s.cpu_seconds() or 0.0 for s in servers)
+
+        counted = (ours, peer) if backend == "remote" else (ours,)
         for n in range(self.args.rounds):
             loads.append(os.getloadavg()[0])
+            before = cpu(*counted)
             mine.append(run_ours(n))
+            cpu_ours.append((cpu(*counted) - before) * 1000 / max(1, mine[-1].requests))
+            before = cpu(peer)
             theirs.append(run_peer(n))
+            cpu_peer.append((cpu(peer) - before) * 1000 / max(1, theirs[-1].requests))
+        self.add(backend, f"{what} CPU ms/request", "ms", statistics.mean(cpu_ours), statistics.mean(cpu_peer),
+                 rounds=list(zip(cpu_ours, cpu_peer, strict=True)), includes_store=backend == "remote")
         detail = {"rounds": [{"ours": a.to_json(), "oxigraph": b.to_json()} for a, b in zip(mine, theirs, strict=True)],
                   "loadavg": loads}
         return _mean_load(mine), _mean_load(theirs), detail
@@ -252,7 +268,8 @@ class SizeRun:
             return under_load(base, paths, connections=self.args.connections, duration=self.args.duration,
                               workdir=self.workdir, accept=TURTLE, name=name)
 
-        mine, theirs, detail = self._abab(lambda n: drive(ours.base, ours_paths, f"doc-ours-{n}"),
+        mine, theirs, detail = self._abab("documents", backend, ours, peer,
+                                          lambda n: drive(ours.base, ours_paths, f"doc-ours-{n}"),
                                           lambda n: drive(peer.base, peer_paths, f"doc-oxi-{n}"))
         self.add(backend, "documents req/s", "req/s", mine.rps, theirs.rps, entities=len(load.entities),
                  errors=mine.errors + theirs.errors, checked=not problems, p99_ms=[mine.p99_ms, theirs.p99_ms],
@@ -278,7 +295,8 @@ class SizeRun:
                                      connections=self.args.connections, duration=self.args.duration,
                                      workdir=self.workdir)
 
-        mine, theirs, detail = self._abab(lambda n: drive(ours, f"ours-{backend}", n),
+        mine, theirs, detail = self._abab("SPARQL distinct mix", backend, ours, peer,
+                                          lambda n: drive(ours, f"ours-{backend}", n),
                                           lambda n: drive(peer, "oxigraph", n))
         self.add(backend, "SPARQL distinct mix req/s", "req/s", mine.rps, theirs.rps, checked=not problems,
                  errors=mine.errors + theirs.errors, p99_ms=[mine.p99_ms, theirs.p99_ms], **detail)
