@@ -132,6 +132,7 @@ class SizeRun:
         self.measures: list[Measure] = []
         self.notes: list[str] = []
         self.statements = 0
+        self.peer_merged_s = 0.0
 
     def add(self, backend: str, measure: str, unit: str, ours: float | None, oxigraph: float | None = None,
             **detail: Any) -> None:
@@ -171,11 +172,19 @@ class SizeRun:
 
     def serving_side(self, stages: list[str], backends: list[str], nquads: Path, load: Workload) -> None:
         served = _served_nquads(nquads)  # the real project's release plus the synthetic graph, as serve loads it
-        self.log("oxigraph serve: start and load")
+        # the peer of "start to healthy": oxigraph as its own users start it (union default graph, one POST)
+        self.log("oxigraph serve --union-default-graph: start and load (timed)")
+        started = time.perf_counter()
+        timed = self.servers.start_oxigraph(served, load_timeout=self.args.start_timeout, union_default_graph=True)
+        peer_start = time.perf_counter() - started
+        self.servers.stop(timed)
+        # the peer of every other measure, and the remote store: the same dataset as clair-kg's (the source
+        # graphs and their merge as the default graph, loaded as clair-kg loads a remote store)
+        self.log("oxigraph serve: start and load as clair-kg loads a remote store")
         started = time.perf_counter()
         peer = self.servers.start_oxigraph(served, load_timeout=self.args.start_timeout)
-        peer_start = time.perf_counter() - started
-        self.log(f"started {peer.name} pid {peer.proc.pid}")
+        self.peer_merged_s = time.perf_counter() - started
+        self.log(f"started {peer.name} pid {peer.proc.pid} in {self.peer_merged_s:.1f} s")
         del served
         for backend in backends:
             self.one_backend(backend, stages, nquads, load, peer, peer_start)
@@ -199,7 +208,8 @@ class SizeRun:
         healthy = time.perf_counter() - started
         self.log(f"started {ours.name} pid {ours.proc.pid}, healthy in {healthy:.1f} s")
         if "start" in stages:
-            self.add(backend, "start to healthy s", "s", healthy, peer_start)
+            self.add(backend, "start to healthy s", "s", healthy, peer_start,
+                     oxigraph_loaded_as_clair_kg_loads_a_remote_store_s=self.peer_merged_s)
         try:
             self.backend_stages(backend, stages, ours, peer, load)
         except (ServerFailed, RuntimeError, httpx.HTTPError, OSError, subprocess.TimeoutExpired) as exc:

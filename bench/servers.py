@@ -271,24 +271,43 @@ class Servers:
         self._wait(server, server.base + "/health", timeout)
         return server
 
-    def start_oxigraph(self, nquads: Path | bytes, *, timeout: float = 60.0, load_timeout: float = 60.0) -> Server:
-        """``oxigraph serve`` in memory, loaded with ``nquads`` (a file, or its bytes)."""
+    def start_oxigraph(self, nquads: Path | bytes, *, timeout: float = 60.0, load_timeout: float = 60.0,
+                       union_default_graph: bool = False) -> Server:
+        """``oxigraph serve`` in memory, loaded with ``nquads`` (a file, or its bytes).
+
+        By default it is loaded the way clair-kg loads a remote store (the source graphs and their
+        set-merge as the real default graph), so both servers hold the same dataset. With
+        ``union_default_graph`` it is started the plain way (``--union-default-graph``) and the N-Quads
+        are one Graph Store ``POST``: what a user of oxigraph alone would do, the fair peer of a start time.
+        """
         cli = _venv_tool("oxigraph")
         if cli is None:
             raise ServerFailed("the `oxigraph` CLI is missing: pip install -e '.[dev]'")
         port = free_port()
-        # In memory, like our default store; loaded over the Graph Store Protocol the way clair-kg loads a
-        # remote store: the source graphs and their set-merge as the real default graph, so both servers
-        # hold the same dataset and every query has the same answer (a union default graph would count
-        # a triple once per source that states it).
-        proc, log = self._spawn("oxigraph", [cli, "serve", "--bind", f"127.0.0.1:{port}"])
-        server = Server("oxigraph", f"http://127.0.0.1:{port}", "/query", proc, log,
-                        notes=["oxigraph serve (in memory; source graphs + their merge as default graph, POST /store)"])
+        data = nquads if isinstance(nquads, bytes) else nquads.read_bytes()
+        name = "oxigraph-union" if union_default_graph else "oxigraph"
+        argv = [cli, "serve", "--bind", f"127.0.0.1:{port}"]
+        if union_default_graph:
+            argv.append("--union-default-graph")
+        proc, log = self._spawn(name, argv)
+        note = ("oxigraph serve --union-default-graph (in memory; POST /store)" if union_default_graph else
+                "oxigraph serve (in memory; source graphs + their merge as default graph, POST /store)")
+        server = Server(name, f"http://127.0.0.1:{port}", "/query", proc, log, notes=[note])
         self._started.append(server)
         self._wait(server, server.query_url + "?query=ASK%7B%7D", timeout)
+        if union_default_graph:
+            try:
+                with httpx.Client(timeout=load_timeout) as client:
+                    response = client.post(server.base + "/store", content=data,
+                                           headers={"Content-Type": "application/n-quads"})
+            except httpx.HTTPError as exc:
+                raise ServerFailed(f"loading oxigraph failed: {exc}") from exc
+            if not response.is_success:
+                raise ServerFailed(f"loading oxigraph failed: {response.status_code} {response.text[:300]}")
+            return server
         store = RemoteStore(server.query_url, data_url=server.base + "/store", timeout=load_timeout)
         try:
-            store.load_nquads(nquads if isinstance(nquads, bytes) else nquads.read_bytes())
+            store.load_nquads(data)
         except ClairKgError as exc:
             raise ServerFailed(f"loading oxigraph failed: {exc.message}") from exc
         finally:
