@@ -9,9 +9,12 @@ synthetic graph (:mod:`bench.synthetic`) and measures, stage by stage (``--stage
 - ``start``: ``clair-kg serve --workers 2 --load FILE=GRAPH`` (the real command) to ``/health`` 200, for
   each backend (``--backends``): ``memory`` (the default store), ``disk`` (``--store-path``) and ``remote``
   (``--remote-query-url`` against the ``oxigraph serve`` below, loaded beforehand with exactly what
-  clair-kg serves); against ``oxigraph serve``'s start plus its Graph Store ``POST`` of the same N-Quads;
+  clair-kg serves); against ``oxigraph serve --union-default-graph``'s start plus one Graph Store
+  ``POST`` of the same N-Quads (a second oxigraph, loaded as clair-kg loads a remote store, is the peer
+  of everything else and the remote backend's store);
 - ``memory``: PSS and RSS summed over each server's process tree, after the load stages;
-- ``documents``: ``/doc/<entity>`` as Turtle over many entities, against oxigraph's equivalent CONSTRUCT;
+- ``documents``: ``/doc/<entity>`` as Turtle over many entities, against oxigraph's equivalent CONSTRUCT,
+  with each server's CPU time per request; plus helper I's ``bench/documents.py`` when it is there;
 - ``search``, ``reconcile``: one request at a time (median) and under load (clair-kg only);
 - ``sparql``: the distinct SPARQL mix of ``bench/run.py`` (pointed at the synthetic graph), against oxigraph.
 
@@ -109,7 +112,7 @@ class Measure:
     unit: str
     ours: float | None
     oxigraph: float | None = None
-    #: per-request cost where ``measure`` is a throughput: what the plot draws (lower is better)
+    #: how it was measured: each round, errors, p99, the load average, whether the answers were checked
     detail: dict[str, Any] = field(default_factory=dict)
 
     @property
