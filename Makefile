@@ -69,8 +69,12 @@ test: lint typecheck pytest
 bench: setup
 	$(BIN)/python -m bench
 
-# Search and reconciliation against graph size (synthetic graph, 10^4..10^6 statements): a table
-# on stdout, bench/results/scale.json and scale.png. Uses Debian's wrk for the load when present.
+# What clair-kg costs as the graph grows (synthetic graph, 10^4..10^6 statements; 10^7 with
+# BENCH_SCALE_ARGS="--sizes 10000000"): build, validate, start, memory, entity documents, search,
+# reconciliation and the SPARQL mix of the real `clair-kg serve`, in memory, on disk and against a
+# remote store, side by side with `oxigraph serve`. A table on stdout, bench/results/scale.json and
+# scale.png (docs/scaling.md). A quick look: BENCH_SCALE_ARGS="--sizes 10000 --duration 2 --rounds 1".
+# Uses Debian's wrk for the load (installed here when missing), else a bounded Python client.
 bench-scale: setup
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || echo "wrk not installed: the bounded Python load client is used"
 	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)

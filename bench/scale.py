@@ -1,39 +1,49 @@
-"""``make bench-scale`` (``python -m bench.scale``): search and reconciliation against graph size.
+"""``make bench-scale`` (``python -m bench.scale``): what clair-kg costs as the graph grows, side by side
+with ``oxigraph serve`` on the same data.
 
-For each size (default 10^4, 10^5, 10^6 statements) it:
+For each size (default 10^4, 10^5, 10^6 statements; 10^7 with ``--sizes``) it writes the deterministic
+synthetic graph (:mod:`bench.synthetic`) and measures, stage by stage (``--stages``):
 
-1. writes the deterministic synthetic graph (:mod:`bench.synthetic`) as N-Quads to a temporary folder;
-2. starts a server on a free ``127.0.0.1`` port — ``python -m bench.scale serve``: the real app
-   (``create_app``) over an in-memory store loaded with that file, the label index built once before
-   it listens, then ``--processes`` web processes forked from it (sharing store and index pages) —
-   and records the time to build the index and to answer ``/health``;
-3. measures one request at a time (median of ``--repeat`` requests, over the server's loopback
-   HTTP, so what a client sees): ``/search`` for a name prefix, a Japanese substring and a typo,
-   and ``/reconcile`` with a batch of 3 queries (a name, a name with a type, a name with a property);
-4. drives ``/search`` and then ``/reconcile`` with 16 connections for ``--duration`` seconds each
-   (wrk when installed — Debian's ``wrk`` — else the bounded asyncio client of ``bench/load.py``);
-5. prints a table, writes ``bench/results/scale.json`` and a plot ``bench/results/scale.png``
-   (matplotlib, a dev dependency) of each cost against size, and stops the server.
+- ``validate``, ``build``: ``clair-kg validate`` and ``clair-kg build`` of a project whose data is the
+  synthetic graph (cold: ``CLAIR_KG_NO_CACHE=1``), wall time and peak RSS;
+- ``start``: ``clair-kg serve --workers 2 --load FILE=GRAPH`` (the real command) to ``/health`` 200, for
+  each backend (``--backends``): ``memory`` (the default store), ``disk`` (``--store-path``) and ``remote``
+  (``--remote-query-url`` against the ``oxigraph serve`` below, loaded beforehand with exactly what
+  clair-kg serves); against ``oxigraph serve --union-default-graph``'s start plus one Graph Store
+  ``POST`` of the same N-Quads (a second oxigraph, loaded as clair-kg loads a remote store, is the peer
+  of everything else and the remote backend's store);
+- ``memory``: PSS and RSS summed over each server's process tree, after the load stages;
+- ``documents``: ``/doc/<entity>`` as Turtle over many entities, against oxigraph's equivalent CONSTRUCT,
+  with each server's CPU time per request; plus helper I's ``bench/documents.py`` when it is there;
+- ``search``, ``reconcile``: one request at a time (median) and under load (clair-kg only);
+- ``sparql``: the distinct SPARQL mix of ``bench/run.py`` (pointed at the synthetic graph), against oxigraph.
 
-Targets at 10^6 (issue 12): one search <= 50 ms, one reconcile batch of 3 <= 150 ms, >= 200 req/s
-each under 16 connections. ``--check`` exits 1 when the largest size misses one.
+Every load runs ``--connections`` connections for ``--duration`` seconds (Debian's wrk, else a bounded
+asyncio client); the comparisons run ABAB (``--rounds``). It prints one table (size × backend × measure:
+clair-kg, oxigraph, ratio), writes ``scale.json`` and ``scale.png`` (each cost against size, log-log)
+under ``--out`` (default ``bench/results/``), and stops every process it started, also on Ctrl-C or SIGTERM.
+``--check`` exits 1 when the largest size misses one of issue 12's targets.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
+import importlib
 import json
 import os
+import platform
+import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,307 +51,394 @@ import httpx
 
 from . import synthetic
 from .load import find_wrk
+from .scale_stages import (
+    TURTLE,
+    Load,
+    Workload,
+    check_documents,
+    check_sparql_answers,
+    construct_query,
+    one_at_a_time,
+    run_cli,
+    scale_project,
+    sparql_under_load,
+    under_load,
+    workload,
+)
+from .servers import Server, ServerFailed, Servers, tree_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-UNIT = "http://www.w3.org/ns/org#OrganizationalUnit"
-TARGETS = {"search_ms": 50.0, "reconcile_ms": 150.0, "search_rps": 200.0, "reconcile_rps": 200.0}
+STAGES = ("validate", "build", "start", "memory", "documents", "search", "reconcile", "sparql")
+BACKENDS = ("memory", "disk", "remote")
+SERVER_STAGES = frozenset(STAGES) - {"validate", "build"}
+MB = 1e6
 
-
-# --- the server (a child process) -----------------------------------------------------------------
-
-def serve(nquads: Path, port: int, processes: int, timeout: float) -> int:
-    """Load, index, then serve on 127.0.0.1:``port`` with ``processes`` forked web processes."""
-    import uvicorn
-
-    from clair_kg.release import release_info
-    from clair_kg.settings import Settings
-    from clair_kg.store import EmbeddedStore
-    from clair_kg.web import create_app
-    from clair_kg.web.search_api import build_label_index
-
-    data = nquads.read_bytes()
-    started = time.perf_counter()
-    store = EmbeddedStore()
-    store.load_nquads(data)
-    loaded = time.perf_counter()
-    settings = Settings(project_root=ROOT, query_workers=1, query_isolation="restart", search_timeout=timeout)
-    app = create_app(settings, store, release_info(data, (synthetic.GRAPH,)))
-    del data
-    index = build_label_index(app, app.state.ctx)
-    indexed = time.perf_counter()
-    print(json.dumps({"load_s": loaded - started, "index_s": indexed - loaded, "entities": len(index),
-                      "index_bytes": index.path.stat().st_size}), flush=True)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-
-    def run() -> None:
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        uvicorn.Server(config).run(sockets=[sock])
-
-    if processes <= 1:
-        run()
-        return 0
-    children = []
-    for _ in range(processes):
-        pid = os.fork()
-        if pid == 0:  # a web process: the store and the index were loaded before the fork
-            try:
-                run()
-            finally:
-                os._exit(0)
-        children.append(pid)
-
-    def stop(signum: int, frame: object) -> None:
-        for child in children:
-            try:
-                os.kill(child, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for child in children:
-        os.waitpid(child, 0)
-    return 0
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[str]
-    base: str
-    startup: dict[str, Any]
-    healthy_s: float
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(nquads: Path, *, processes: int, timeout: float, log: Path) -> Server:
-    port = _free_port()
-    argv = [sys.executable, "-m", "bench.scale", "serve", "--nquads", str(nquads), "--port", str(port),
-            "--processes", str(processes), "--search-timeout", str(timeout)]
-    started = time.perf_counter()
-    with log.open("w") as err:
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True,
-                                start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        proc.wait(timeout=10)
-        raise RuntimeError(f"the server exited ({proc.returncode}); see {log}")
-    startup = json.loads(line)
-    deadline = time.monotonic() + 600
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited ({proc.returncode}); see {log}")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise RuntimeError(f"the server did not answer /health within 600 s; see {log}")
-        time.sleep(0.1)
-    return Server(proc, base, startup, time.perf_counter() - started)
-
-
-# --- what is asked --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Workload:
-    """Requests built from the generated graph's own names (so each has answers at every size)."""
+class Target:
+    """One of issue 12's targets, checked at the largest size by ``--check``."""
 
-    search_paths: tuple[str, ...]
-    reconcile_paths: tuple[str, ...]
+    measure: str
+    backend: str
+    column: str  # "ours" or "ratio"
+    limit: float
+    at_most: bool
 
-
-def _org_names(statements: int, picks: int) -> list[tuple[str, str, str, str]]:
-    """(org id, English name, Japanese name, its city id) of ``picks`` organisations spread over the graph."""
-    orgs: dict[str, dict[str, str]] = {}
-    for s, p, o in synthetic.triples(statements):
-        if "/id/org/" not in s:
-            continue
-        entry = orgs.setdefault(s.strip("<>"), {})
-        if p == f"<{synthetic.SKOS}prefLabel>":
-            entry["ja" if o.endswith("@ja") else "en"] = o.rsplit("@", 1)[0].strip('"')
-        elif p == f"<{synthetic.SCHEMA}location>":
-            entry["city"] = o.strip("<>").split("/id/", 1)[1]
-    ids = sorted(orgs, key=lambda iri: int(iri.rsplit("-", 1)[1]))
-    step = max(1, len(ids) // picks)
-    out = []
-    for iri in ids[::step][:picks]:
-        e = orgs[iri]
-        out.append((iri.split("/id/", 1)[1], e["en"], e["ja"], e["city"]))
-    return out
+    def met(self, value: float) -> bool:
+        return value <= self.limit if self.at_most else value >= self.limit
 
 
-def workload(statements: int) -> Workload:
-    searches, batches = [], []
-    for _, en, ja, city in _org_names(statements, 8):
-        first = en.split()[0]
-        typo = first[:2] + first[3:] if len(first) > 4 else first + "a"
-        searches += [f"/search?{urlencode({'q': first[:5]})}", f"/search?{urlencode({'q': ja[1:4]})}",
-                     f"/search?{urlencode({'q': typo})}"]
-        batch = {"q0": {"query": en}, "q1": {"query": f"{en} Office", "type": UNIT},
-                 "q2": {"query": first, "properties": [{"pid": "location", "v": {"id": city}}]}}
-        batches.append(f"/reconcile?{urlencode({'queries': json.dumps(batch)})}")
-    return Workload(tuple(searches), tuple(batches))
+TARGETS = (
+    Target("search one ms", "memory", "ours", 50.0, True),
+    Target("reconcile batch of 3 ms", "memory", "ours", 150.0, True),
+    Target("search req/s", "memory", "ours", 200.0, False),
+    Target("reconcile req/s", "memory", "ours", 200.0, False),
+    Target("memory PSS MB", "memory", "ratio", 3.0, True),
+    Target("start to healthy s", "memory", "ratio", 2.0, True),
+    Target("documents req/s", "memory", "ratio", 0.5, False),
+    Target("validate s", "-", "ours", 120.0, True),
+    Target("validate peak RSS MB", "-", "ours", 3000.0, True),
+)
 
-
-def one_at_a_time(base: str, paths: tuple[str, ...], repeat: int) -> tuple[float, int]:
-    """Median latency in ms of ``paths`` (each asked ``repeat`` times after one warm-up), and errors."""
-    times, errors = [], 0
-    with httpx.Client(base_url=base, timeout=60) as client:
-        for path in paths:
-            client.get(path)
-            for _ in range(repeat):
-                started = time.perf_counter()
-                status = client.get(path, headers={"accept": "application/json"}).status_code
-                times.append((time.perf_counter() - started) * 1000)
-                errors += status != 200
-    return statistics.median(times), errors
-
-
-_LUA = """\
-local paths = %s
-local i = 0
-request = function()
-  i = (i %% #paths) + 1
-  return wrk.format("GET", paths[i], {["Accept"] = "application/json"})
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('BENCH_JSON {"requests": %%d, "duration_us": %%d, "errors": %%d, "p50_us": %%d, ' ..
-    '"p99_us": %%d}\\n', summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-"""
-
-
-def under_load(base: str, paths: tuple[str, ...], *, connections: int, duration: float,
-               workdir: Path) -> dict[str, Any]:
-    """req/s, p50, p99 and errors with ``connections`` connections for ``duration`` seconds."""
-    wrk = find_wrk()
-    if wrk is not None:
-        script = workdir / "rotate.lua"
-        script.write_text(_LUA % ("{" + ", ".join(json.dumps(p) for p in paths) + "}"))
-        argv = [wrk, "-t", "1", "-c", str(connections), "-d", f"{max(1, round(duration))}s", "--timeout", "10s",
-                "-s", str(script), base]
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
-        line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
-        if line is None:
-            raise RuntimeError(f"wrk failed: {out.stderr or out.stdout}")
-        data = json.loads(line.removeprefix("BENCH_JSON "))
-        seconds = data["duration_us"] / 1e6
-        return {"rps": data["requests"] / seconds, "p50_ms": data["p50_us"] / 1000,
-                "p99_ms": data["p99_us"] / 1000, "errors": data["errors"], "tool": "wrk"}
-    return asyncio.run(_python_load(base, paths, connections, duration))
-
-
-async def _python_load(base: str, paths: tuple[str, ...], connections: int, duration: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    stop_at = time.perf_counter() + duration
-
-    async def connection(n: int) -> None:
-        nonlocal errors
-        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            i = n
-            while time.perf_counter() < stop_at:
-                started = time.perf_counter()
-                try:
-                    status = (await client.get(paths[i % len(paths)])).status_code
-                except httpx.HTTPError:
-                    status = 0
-                latencies.append(time.perf_counter() - started)
-                errors += status != 200
-                i += 1
-
-    started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(connection(n) for n in range(connections))), duration + 30)
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50_ms": latencies[len(latencies) // 2] * 1000,
-            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors, "tool": "httpx"}
-
-
-# --- one size, the table, the plot ----------------------------------------------------------------
 
 @dataclass
-class Row:
+class Measure:
+    """One line of the table: a measure of one size and backend, ours and (where it has one) oxigraph's."""
+
     statements: int
-    entities: int
-    load_s: float
-    index_s: float
-    index_mb: float
-    healthy_s: float
-    search_ms: float
-    reconcile_ms: float
-    search_rps: float
-    reconcile_rps: float
-    search_p99_ms: float
-    reconcile_p99_ms: float
-    errors: int
+    backend: str  # memory | disk | remote | "-" (the build side has no backend)
+    measure: str
+    unit: str
+    ours: float | None
+    oxigraph: float | None = None
+    #: how it was measured: each round, errors, p99, the load average, whether the answers were checked
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or not self.oxigraph:
+            return None
+        return self.ours / self.oxigraph
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ratio": self.ratio}
 
 
-def measure(size: int, args: argparse.Namespace, workdir: Path) -> Row:
-    nquads = workdir / f"synthetic-{size}.nq"
-    statements = synthetic.write(nquads, size)
-    load = workload(size)
-    print(f"  {statements} statements written; starting the server", file=sys.stderr, flush=True)
-    server = start_server(nquads, processes=args.processes, timeout=args.search_timeout,
-                          log=workdir / f"server-{size}.log")
+# --- one size --------------------------------------------------------------------------------------
+
+class SizeRun:
+    """Everything measured at one size; ``servers`` owns every process started for it."""
+
+    def __init__(self, size: int, args: argparse.Namespace, workdir: Path, servers: Servers) -> None:
+        self.size, self.args, self.workdir, self.servers = size, args, workdir, servers
+        self.measures: list[Measure] = []
+        self.notes: list[str] = []
+        self.statements = 0
+        self.peer_merged_s = 0.0
+
+    def add(self, backend: str, measure: str, unit: str, ours: float | None, oxigraph: float | None = None,
+            **detail: Any) -> None:
+        self.measures.append(Measure(self.statements, backend, measure, unit, ours, oxigraph, detail))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        print(f"  note: {text}", file=sys.stderr, flush=True)
+
+    def log(self, text: str) -> None:
+        print(f"  [{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    # --- the build side ---
+
+    def build_side(self, stages: list[str]) -> None:
+        project = scale_project(self.workdir / "project", self.size)
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLAIR_KG_")},
+               "CLAIR_KG_NO_CACHE": "1", "SOURCE_DATE_EPOCH": "1700000000"}
+        commands = {"validate": ["validate"], "build": ["build", "--out", str(self.workdir / "dist")]}
+        for stage in ("validate", "build"):
+            if stage not in stages:
+                continue
+            shutil.rmtree(project / ".clair-kg-cache", ignore_errors=True)  # cold, whatever the cache does
+            self.log(f"clair-kg {stage}")
+            run = run_cli(["--project", str(project), *commands[stage]], log=self.workdir / f"{stage}.log",
+                          timeout=self.args.cli_timeout, env=env)
+            if run.returncode != 0:
+                what = "stopped at the time limit" if run.returncode is None else f"exited {run.returncode}"
+                self.note(f"clair-kg {stage} {what} after {run.seconds:.0f} s: {run.tail}")
+            ok = run.returncode == 0
+            self.add("-", f"{stage} s", "s", run.seconds if ok else None, exit=run.returncode)
+            self.add("-", f"{stage} peak RSS MB", "MB", run.peak_rss / MB if ok else None)
+        shutil.rmtree(project, ignore_errors=True)
+        shutil.rmtree(self.workdir / "dist", ignore_errors=True)
+
+    # --- the servers ---
+
+    def serving_side(self, stages: list[str], backends: list[str], nquads: Path, load: Workload) -> None:
+        served = _served_nquads(nquads)  # the real project's release plus the synthetic graph, as serve loads it
+        # the peer of "start to healthy": oxigraph as its own users start it (union default graph, one POST)
+        self.log("oxigraph serve --union-default-graph: start and load (timed)")
+        started = time.perf_counter()
+        timed = self.servers.start_oxigraph(served, load_timeout=self.args.start_timeout, union_default_graph=True)
+        peer_start = time.perf_counter() - started
+        self.servers.stop(timed)
+        # the peer of every other measure, and the remote store: the same dataset as clair-kg's (the source
+        # graphs and their merge as the default graph, loaded as clair-kg loads a remote store)
+        self.log("oxigraph serve: start and load as clair-kg loads a remote store")
+        started = time.perf_counter()
+        peer = self.servers.start_oxigraph(served, load_timeout=self.args.start_timeout)
+        self.peer_merged_s = time.perf_counter() - started
+        self.log(f"started {peer.name} pid {peer.proc.pid} in {self.peer_merged_s:.1f} s")
+        del served
+        for backend in backends:
+            self.one_backend(backend, stages, nquads, load, peer, peer_start)
+        self.servers.stop(peer)
+
+    def one_backend(self, backend: str, stages: list[str], nquads: Path, load: Workload, peer: Server,
+                    peer_start: float) -> None:
+        extra = ["--load", f"{nquads}={synthetic.GRAPH}"]
+        if backend == "disk":
+            extra += ["--store-path", str(self.workdir / "store")]
+        elif backend == "remote":  # the peer already holds exactly what is served (loaded above)
+            extra += ["--remote-query-url", peer.query_url]
+        self.log(f"clair-kg serve --workers {self.args.workers} ({backend})")
+        started = time.perf_counter()
+        try:
+            ours = self.servers.start_ours(ROOT, workers=self.args.workers, name=f"ours-{backend}",
+                                           extra_args=tuple(extra), timeout=self.args.start_timeout)
+        except ServerFailed as exc:
+            self.note(f"clair-kg serve ({backend}) did not start: {exc}")
+            return
+        healthy = time.perf_counter() - started
+        self.log(f"started {ours.name} pid {ours.proc.pid}, healthy in {healthy:.1f} s")
+        if "start" in stages:
+            self.add(backend, "start to healthy s", "s", healthy, peer_start,
+                     oxigraph_loaded_as_clair_kg_loads_a_remote_store_s=self.peer_merged_s)
+        try:
+            self.backend_stages(backend, stages, ours, peer, load)
+        except (ServerFailed, RuntimeError, httpx.HTTPError, OSError, subprocess.TimeoutExpired) as exc:
+            # one failed stage costs this backend's remaining stages, not the whole run
+            self.note(f"{backend}: a stage failed: {type(exc).__name__}: {exc}"[:2000])
+        finally:
+            self.servers.stop(ours)
+            shutil.rmtree(self.workdir / "store", ignore_errors=True)
+
+    def backend_stages(self, backend: str, stages: list[str], ours: Server, peer: Server, load: Workload) -> None:
+        start_memory = tree_memory(ours.proc.pid)
+        if "documents" in stages:
+            self.documents(backend, ours, peer, load)
+        if "search" in stages:
+            self.single_and_load(backend, ours, "search", load.search_paths, "search one ms")
+        if "reconcile" in stages:
+            self.single_and_load(backend, ours, "reconcile", load.reconcile_paths, "reconcile batch of 3 ms")
+        if "sparql" in stages:
+            self.sparql(backend, ours, peer, load)
+        if "memory" in stages:
+            mine, theirs = tree_memory(ours.proc.pid), tree_memory(peer.proc.pid)
+            self.add(backend, "memory PSS MB", "MB", mine.pss / MB, theirs.pss / MB,
+                     processes=mine.processes, at_start_mb=start_memory.pss / MB,
+                     store_is_the_peer=backend == "remote")
+            self.add(backend, "memory RSS MB", "MB", mine.rss / MB, theirs.rss / MB, processes=mine.processes,
+                     at_start_mb=start_memory.rss / MB)
+
+    def _abab(self, what: str, backend: str, ours: Server, peer: Server, run_ours: Callable[[int], Load],
+              run_peer: Callable[[int], Load]) -> tuple[Load, Load, dict[str, Any]]:
+        """``--rounds`` runs of each, interleaved, and the CPU time each request cost its server: a
+        steadier measure than req/s on a shared machine, where a server with more processes also gets
+        a larger share of the CPUs. For ``remote`` clair-kg's cost includes the store's CPU during its runs."""
+        mine: list[Load] = []
+        theirs: list[Load] = []
+        loads: list[float] = []
+        cpu_ours: list[float] = []
+        cpu_peer: list[float] = []
+
+        def cpu(*servers: Server) -> float:
+            return sum(s.cpu_seconds() or 0.0 for s in servers)
+
+        counted = (ours, peer) if backend == "remote" else (ours,)
+        for n in range(self.args.rounds):
+            loads.append(os.getloadavg()[0])
+            before = cpu(*counted)
+            mine.append(run_ours(n))
+            cpu_ours.append((cpu(*counted) - before) * 1000 / max(1, mine[-1].requests))
+            before = cpu(peer)
+            theirs.append(run_peer(n))
+            cpu_peer.append((cpu(peer) - before) * 1000 / max(1, theirs[-1].requests))
+        self.add(backend, f"{what} CPU ms/request", "ms", statistics.mean(cpu_ours), statistics.mean(cpu_peer),
+                 rounds=list(zip(cpu_ours, cpu_peer, strict=True)), includes_store=backend == "remote")
+        detail = {"rounds": [{"ours": a.to_json(), "oxigraph": b.to_json()} for a, b in zip(mine, theirs, strict=True)],
+                  "loadavg": loads}
+        return _mean_load(mine), _mean_load(theirs), detail
+
+    def documents(self, backend: str, ours: Server, peer: Server, load: Workload) -> None:
+        self.log(f"documents ({backend})")
+        problems = check_documents(ours.base, peer.query_url, load.entities)
+        for problem in problems[:5]:
+            self.note(f"documents: {problem}")
+        ours_paths = tuple(f"/doc/{e}" for e in load.entities)
+        peer_paths = tuple(f"/query?{urlencode({'query': construct_query(synthetic.ID + e)})}" for e in load.entities)
+
+        def drive(base: str, paths: tuple[str, ...], name: str) -> Load:
+            return under_load(base, paths, connections=self.args.connections, duration=self.args.duration,
+                              workdir=self.workdir, accept=TURTLE, name=name)
+
+        mine, theirs, detail = self._abab("documents", backend, ours, peer,
+                                          lambda n: drive(ours.base, ours_paths, f"doc-ours-{n}"),
+                                          lambda n: drive(peer.base, peer_paths, f"doc-oxi-{n}"))
+        self.add(backend, "documents req/s", "req/s", mine.rps, theirs.rps, entities=len(load.entities),
+                 errors=mine.errors + theirs.errors, checked=not problems, p99_ms=[mine.p99_ms, theirs.p99_ms],
+                 **detail)
+
+    def single_and_load(self, backend: str, ours: Server, what: str, paths: tuple[str, ...], one: str) -> None:
+        self.log(f"{what} ({backend})")
+        median, errors = one_at_a_time(ours.base, paths, self.args.repeat)
+        self.add(backend, one, "ms", median, errors=errors)
+        result = under_load(ours.base, paths, connections=self.args.connections, duration=self.args.duration,
+                            workdir=self.workdir, name=f"{what}-{backend}")
+        self.add(backend, f"{what} req/s", "req/s", result.rps, errors=result.errors, p99_ms=result.p99_ms,
+                 loadavg=os.getloadavg()[0])
+
+    def sparql(self, backend: str, ours: Server, peer: Server, load: Workload) -> None:
+        self.log(f"SPARQL distinct mix ({backend})")
+        problems = check_sparql_answers(ours.query_url, peer.query_url, load.queries)
+        for problem in problems:
+            self.note(f"sparql answers differ: {problem}")
+
+        def drive(server: Server, name: str, n: int) -> Load:
+            return sparql_under_load(server.base, server.query_path, load.queries, name=name, run=n,
+                                     connections=self.args.connections, duration=self.args.duration,
+                                     workdir=self.workdir)
+
+        mine, theirs, detail = self._abab("SPARQL distinct mix", backend, ours, peer,
+                                          lambda n: drive(ours, f"ours-{backend}", n),
+                                          lambda n: drive(peer, "oxigraph", n))
+        self.add(backend, "SPARQL distinct mix req/s", "req/s", mine.rps, theirs.rps, checked=not problems,
+                 errors=mine.errors + theirs.errors, p99_ms=[mine.p99_ms, theirs.p99_ms], **detail)
+
+
+def documents_bench(run: SizeRun) -> None:
+    """Helper I's fuller entity-document benchmark (``bench/documents.py``: hot and cold document
+    caches, the /id → /doc pair, HTML, answers checked equal), when it is there: it starts its own
+    ``clair-kg serve --workers N --load`` (in memory) and ``oxigraph serve`` for the size. Without
+    it, the ``documents`` stage is this module's own (:meth:`SizeRun.documents`) alone."""
     try:
-        search_ms, e1 = one_at_a_time(server.base, load.search_paths, args.repeat)
-        reconcile_ms, e2 = one_at_a_time(server.base, load.reconcile_paths, args.repeat)
-        search = under_load(server.base, load.search_paths, connections=args.connections,
-                            duration=args.duration, workdir=workdir)
-        reconcile = under_load(server.base, load.reconcile_paths, connections=args.connections,
-                               duration=args.duration, workdir=workdir)
-    finally:
-        server.stop()
-        nquads.unlink(missing_ok=True)
-    return Row(
-        statements=statements, entities=int(server.startup["entities"]), load_s=server.startup["load_s"],
-        index_s=server.startup["index_s"], index_mb=server.startup["index_bytes"] / 1e6,
-        healthy_s=server.healthy_s, search_ms=search_ms, reconcile_ms=reconcile_ms,
-        search_rps=float(search["rps"]), reconcile_rps=float(reconcile["rps"]),
-        search_p99_ms=float(search["p99_ms"]), reconcile_p99_ms=float(reconcile["p99_ms"]),
-        errors=e1 + e2 + int(search["errors"]) + int(reconcile["errors"]),
-    )
+        documents = importlib.import_module("bench.documents")
+        measure_documents = documents.measure
+    except (ImportError, AttributeError) as exc:
+        run.note(f"bench.documents is not available ({exc}): the documents stage is bench.scale's own only")
+        return
+    run.log("bench.documents (its own servers, in memory)")
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # its progress lines; stdout is the table
+            rows = measure_documents([run.size], duration=run.args.duration, rounds=run.args.rounds,
+                                     connections=run.args.connections, workers=run.args.workers,
+                                     start_timeout=run.args.start_timeout)
+    except (ServerFailed, RuntimeError, httpx.HTTPError, OSError, subprocess.TimeoutExpired) as exc:
+        run.note(f"bench.documents failed: {type(exc).__name__}: {exc}"[:2000])
+        return
+    peer = next((r for r in rows if r.mix == "oxigraph"), None)
+    for row in rows:
+        if row.mix == "oxigraph":
+            continue
+        run.add("memory", f"documents {row.mix} doc/s (bench.documents)", "doc/s", row.documents_per_s,
+                peer.rps if peer is not None and row.mix != "html" else None, served_statements=row.statements,
+                p99_ms=row.p99_ms, errors=row.errors, runs=row.runs)
 
 
-def table(rows: list[Row]) -> str:
-    head = ("| statements | entities | load s | index build s | index MB | start→healthy s | /search ms "
-            "| /reconcile (3) ms | /search req/s | /reconcile req/s | p99 search / reconcile ms | errors |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in rows:
-        lines.append(
-            f"| {r.statements:,} | {r.entities:,} | {r.load_s:.1f} | {r.index_s:.1f} | {r.index_mb:.0f} "
-            f"| {r.healthy_s:.1f} | {r.search_ms:.1f} | {r.reconcile_ms:.1f} | {r.search_rps:.0f} "
-            f"| {r.reconcile_rps:.0f} | {r.search_p99_ms:.0f} / {r.reconcile_p99_ms:.0f} | {r.errors} |")
+def _mean_load(loads: list[Load]) -> Load:
+    return Load(statistics.mean(x.rps for x in loads), statistics.mean(x.p50_ms for x in loads),
+                statistics.mean(x.p99_ms for x in loads), sum(x.errors for x in loads),
+                sum(x.requests for x in loads), loads[0].tool)
+
+
+def _served_nquads(nquads: Path) -> bytes:
+    """What ``clair-kg serve --load nquads=GRAPH`` serves: the project's release and the file's quads
+    (already in that graph; no blank nodes), so oxigraph holds the same dataset."""
+    from clair_kg.project import Project
+    from clair_kg.release import prepare_release
+
+    release = prepare_release(Project(ROOT))
+    return release.nquads + nquads.read_bytes()
+
+
+def measure_size(size: int, args: argparse.Namespace, workdir: Path, servers: Servers) -> SizeRun:
+    run = SizeRun(size, args, workdir, servers)
+    nquads = workdir / f"synthetic-{size}.nq"
+    started = time.perf_counter()
+    run.statements = synthetic.write(nquads, size)
+    run.log(f"{run.statements:,} statements written in {time.perf_counter() - started:.1f} s")
+    run.add("-", "generate s", "s", time.perf_counter() - started)
+    stages, backends = args.stages, args.backends
+    if "validate" in stages or "build" in stages:
+        run.build_side(stages)
+    if SERVER_STAGES & set(stages) and backends:
+        run.serving_side(stages, backends, nquads, workload(size))
+    if "documents" in stages and args.documents_bench:
+        documents_bench(run)
+    nquads.unlink(missing_ok=True)
+    return run
+
+
+# --- the table, the JSON, the plot ------------------------------------------------------------------
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def table(measures: list[Measure]) -> str:
+    lines = ["| statements | backend | measure | clair-kg | oxigraph serve | ratio |", "|---|---|---|---|---|---|"]
+    for m in measures:
+        ratio = f"{m.ratio:.2f}×" if m.ratio is not None else "—"
+        lines.append(f"| {m.statements:,} | {m.backend} | {m.measure} | {_fmt(m.ours)} | {_fmt(m.oxigraph)} "
+                     f"| {ratio} |")
     return "\n".join(lines)
 
 
-def plot(rows: list[Row], path: Path) -> bool:
+def pivot(measures: list[dict[str, Any]]) -> str:
+    """The docs' table: a line per backend and measure, a column per size, ``clair-kg / oxigraph (ratio)``."""
+    sizes = sorted({int(m["statements"]) for m in measures})
+    order: dict[tuple[str, str], None] = {}
+    for m in measures:
+        if m["measure"] != "generate s":
+            order.setdefault((m["backend"], m["measure"]))
+    ranked = sorted(order, key=lambda k: (k[0] != "-", BACKENDS.index(k[0]) if k[0] in BACKENDS else -1))
+    cells = {(m["backend"], m["measure"], int(m["statements"])): m for m in measures}
+    head = "| backend | measure | " + " | ".join(f"{n:,}" for n in sizes) + " |"
+    lines = [head, "|---|---|" + "---|" * len(sizes)]
+    for backend, name in ranked:
+        row = []
+        for n in sizes:
+            cell = cells.get((backend, name, n))
+            if cell is None or cell["ours"] is None:
+                row.append("—")
+            elif cell.get("oxigraph"):
+                row.append(f"{_fmt(cell['ours'])} / {_fmt(cell['oxigraph'])} ({cell['ours'] / cell['oxigraph']:.2f}×)")
+            else:
+                row.append(_fmt(cell["ours"]))
+        lines.append(f"| {backend} | {name} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+#: what each panel of the plot draws: (title, y label, measure, how a value becomes a cost)
+PER_REQUEST = "ms per request (1000 / req/s)"
+PANELS: tuple[tuple[str, str, str, Callable[[float], float]], ...] = (
+    ("clair-kg validate", "seconds", "validate s", lambda v: v),
+    ("clair-kg build", "seconds", "build s", lambda v: v),
+    ("start to healthy", "seconds", "start to healthy s", lambda v: v),
+    ("memory of the process tree (PSS)", "MB", "memory PSS MB", lambda v: v),
+    ("entity documents, under load", PER_REQUEST, "documents req/s", lambda v: 1000 / v),
+    ("SPARQL distinct mix, under load", PER_REQUEST, "SPARQL distinct mix req/s", lambda v: 1000 / v),
+    ("/search", "ms", "search one ms", lambda v: v),
+    ("/reconcile, batch of 3", "ms", "reconcile batch of 3 ms", lambda v: v),
+)
+
+
+def plot(measures: list[Measure], path: Path) -> bool:
     try:
         import matplotlib
 
@@ -350,185 +447,174 @@ def plot(rows: list[Row], path: Path) -> bool:
     except ImportError:
         print("matplotlib is missing (pip install -e '.[dev]'): no plot", file=sys.stderr)
         return False
-    sizes = [r.statements for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    left.plot(sizes, [r.search_ms for r in rows], "o-", label="/search, one request (ms)")
-    left.plot(sizes, [r.reconcile_ms for r in rows], "s-", label="/reconcile batch of 3 (ms)")
-    left.plot(sizes, [r.index_s * 1000 for r in rows], "^--", label="index build (ms)")
-    left.axhline(TARGETS["search_ms"], color="C0", lw=0.7, ls=":")
-    left.axhline(TARGETS["reconcile_ms"], color="C1", lw=0.7, ls=":")
-    left.set(xscale="log", yscale="log", xlabel="statements", ylabel="milliseconds", title="latency and build")
-    left.legend(fontsize=8)
-    right.plot(sizes, [r.search_rps for r in rows], "o-", label="/search")
-    right.plot(sizes, [r.reconcile_rps for r in rows], "s-", label="/reconcile (3 queries)")
-    right.axhline(TARGETS["search_rps"], color="grey", lw=0.7, ls=":", label="target 200 req/s")
-    right.set(xscale="log", xlabel="statements", ylabel="requests per second",
-              title="throughput, 16 connections")
-    right.legend(fontsize=8)
-    fig.suptitle("clair-kg search and reconciliation against graph size (synthetic graph)")
+    fig, axes = plt.subplots(2, 4, figsize=(17, 7.5))
+    for ax, (title, ylabel, name, cost) in zip(axes.flat, PANELS, strict=True):
+        chosen = [m for m in measures if m.measure == name and m.ours]
+        for backend in dict.fromkeys(m.backend for m in chosen):
+            line = sorted((m.statements, cost(m.ours)) for m in chosen if m.backend == backend and m.ours)
+            label = "clair-kg" if backend == "-" else f"clair-kg, {backend}"
+            ax.plot([x for x, _ in line], [y for _, y in line], "o-", label=label)
+        peer: dict[int, float] = {}
+        for m in chosen:
+            if m.oxigraph:
+                peer.setdefault(m.statements, cost(m.oxigraph))
+        if peer:
+            xs = sorted(peer)
+            ax.plot(xs, [peer[x] for x in xs], "k^--", label="oxigraph serve")
+        ax.set(xscale="log", yscale="log", xlabel="statements", ylabel=ylabel, title=title)
+        if chosen:
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
+    fig.suptitle("clair-kg against graph size (synthetic graph; lower is better)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
 
 
+def check(measures: list[Measure]) -> list[str]:
+    """The targets the largest size misses (a target whose measure was not taken is not reported)."""
+    if not measures:
+        return []
+    largest = max(m.statements for m in measures)
+    missed = []
+    for target in TARGETS:
+        for m in measures:
+            if m.statements == largest and m.measure == target.measure and m.backend == target.backend:
+                value = m.ours if target.column == "ours" else m.ratio
+                if value is None or not target.met(value):
+                    op = "≤" if target.at_most else "≥"
+                    missed.append(f"{target.measure} ({target.backend}, {target.column}) = {_fmt(value)}, "
+                                  f"target {op} {target.limit:g}")
+    return missed
+
+
+# --- the command -----------------------------------------------------------------------------------
+
+def _list(raw: str, allowed: tuple[str, ...], what: str) -> list[str]:
+    chosen = [x.strip() for x in raw.split(",") if x.strip()]
+    unknown = [x for x in chosen if x not in allowed]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(allowed)})")
+    return chosen
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=(__doc__ or "").split("\n")[0])
     sub = parser.add_subparsers(dest="command")
-    srv = sub.add_parser("serve", help="(internal) serve one synthetic file")
-    srv.add_argument("--nquads", type=Path, required=True)
-    srv.add_argument("--port", type=int, required=True)
-    srv.add_argument("--processes", type=int, default=1)
-    srv.add_argument("--search-timeout", type=float, default=2.0)
     sub.add_parser("engines", help="measure SQLite FTS5 against tantivy for the substring index")
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="statement counts, comma-separated")
-    parser.add_argument("--processes", type=int, default=2, help="web processes forked after loading (2)")
+    report = sub.add_parser("report", help="print docs/scaling.md's table (and redraw the plot) from scale.json files")
+    report.add_argument("json", type=Path, nargs="+", help="scale.json files of earlier runs (merged)")
+    parser.add_argument("--sizes", default="10000,100000,1000000",
+                        help="statement counts, comma-separated (default 10000,100000,1000000; up to 10000000)")
+    parser.add_argument("--stages", type=lambda s: _list(s, STAGES, "stage"), default=list(STAGES),
+                        help="comma-separated, of: " + ", ".join(STAGES) + " (default all)")
+    parser.add_argument("--backends", type=lambda s: _list(s, BACKENDS, "backend"), default=list(BACKENDS),
+                        help="comma-separated, of: " + ", ".join(BACKENDS) + " (default all)")
+    parser.add_argument("--workers", type=int, default=2, help="clair-kg serve --workers (default 2)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds of load per endpoint and size")
-    parser.add_argument("--repeat", type=int, default=5, help="one-at-a-time requests per path")
-    parser.add_argument("--search-timeout", type=float, default=2.0)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per load run (default 8)")
+    parser.add_argument("--rounds", type=int, default=2, help="ABAB rounds of each comparison under load (default 2)")
+    parser.add_argument("--repeat", type=int, default=5, help="one-at-a-time requests per path (default 5)")
+    parser.add_argument("--cli-timeout", type=float, default=1800.0,
+                        help="seconds clair-kg validate / build may take before they are stopped (default 1800)")
+    parser.add_argument("--start-timeout", type=float, default=900.0,
+                        help="seconds a server may take to become healthy (default 900)")
+    parser.add_argument("--no-documents-bench", dest="documents_bench", action="store_false",
+                        help="in the documents stage, skip bench/documents.py (helper I's fuller benchmark, "
+                             "run when it is there)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for scale.json and scale.png")
+    parser.add_argument("--keep-workdir", action="store_true", help="keep the temporary folder (logs)")
     parser.add_argument("--check", action="store_true", help="exit 1 if the largest size misses a target")
     return parser
 
 
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds through Servers.__exit__, which stops every server
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "serve":
-        return serve(args.nquads, args.port, args.processes, args.search_timeout)
     sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
     if args.command == "engines":
-        results = compare_engines(sizes, args.repeat)
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "engines.json").write_text(json.dumps(results, indent=2))
-        keys = list(results[0]) if results else []
-        print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
-        for r in results:
-            print("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else f"{v:,}" for v in r.values()) + " |")
+        return _engines(sizes, args)
+    if args.command == "report":
+        merged = [m for path in args.json for m in json.loads(path.read_text())["measures"]]
+        print(pivot(merged))
+        if plot([Measure(**{k: v for k, v in m.items() if k != "ratio"}) for m in merged], args.out / "scale.png"):
+            print(f"plot: {args.out / 'scale.png'}")
         return 0
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="clair-kg-scale-") as tmp:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    measures: list[Measure] = []
+    notes: dict[int, list[str]] = {}
+    started: list[dict[str, Any]] = []
+    loadavg = {"before": os.getloadavg()}
+    tmp = Path(tempfile.mkdtemp(prefix="clair-kg-scale-"))
+    try:
         for size in sizes:
-            print(f"size {size:,}", file=sys.stderr, flush=True)
-            rows.append(measure(size, args, Path(tmp)))
-            print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
-    print(table(rows))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "scale.json").write_text(json.dumps({
-        "rows": [asdict(r) for r in rows], "targets": TARGETS, "processes": args.processes,
-        "connections": args.connections, "duration_s": args.duration, "load_tool": "wrk" if find_wrk() else "httpx",
-        "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
-    }, indent=2))
-    if plot(rows, args.out / "scale.png"):
+            print(f"size {size:,} (load average {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+            workdir = tmp / f"size-{size}"
+            workdir.mkdir()
+            with Servers(workdir) as servers:
+                try:
+                    run = measure_size(size, args, workdir, servers)
+                finally:
+                    started += [{"name": s.name, "pid": s.proc.pid} for s in servers.started]
+            measures += run.measures
+            notes[run.statements] = run.notes
+            print(table(run.measures), file=sys.stderr, flush=True)
+            # what is measured so far, in case a larger size fails or is stopped
+            write_json(args.out / "scale.partial.json", args, argv, sizes, measures, notes, started,
+                       {**loadavg, "now": os.getloadavg()})
+    except KeyboardInterrupt:
+        print("interrupted: every server was stopped", file=sys.stderr)
+        return 130
+    finally:
+        if args.keep_workdir:
+            print(f"logs kept in {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    loadavg["after"] = os.getloadavg()
+    print(table(measures))
+    write_json(args.out / "scale.json", args, argv, sizes, measures, notes, started, loadavg)
+    print(f"results: {args.out / 'scale.json'}")
+    if plot(measures, args.out / "scale.png"):
         print(f"plot: {args.out / 'scale.png'}")
-    if args.check and rows:
-        last = asdict(rows[-1])
-        missed = [k for k, v in TARGETS.items() if (last[k] > v if k.endswith("_ms") else last[k] < v)]
-        if missed:
-            print("missed at the largest size: " + ", ".join(missed), file=sys.stderr)
-            return 1
+    if args.check:
+        missed = check(measures)
+        for line in missed:
+            print(f"missed at the largest size: {line}", file=sys.stderr)
+        return 1 if missed else 0
     return 0
 
 
-
-# --- the engine choice: SQLite FTS5 (trigram) against tantivy (n-grams) ------------------------------
-
-def _label_norms(statements: int) -> list[str]:
-    """The normalised labels of the synthetic graph, in ranking order's stand-in (shortest first)."""
-    from clair_kg.search import normalise
-
-    seen: dict[str, None] = {}
-    for _, p, o in synthetic.triples(statements):
-        if p in (f"<{synthetic.RDFS_LABEL}>", f"<{synthetic.SKOS}prefLabel>", f"<{synthetic.SKOS}altLabel>"):
-            seen.setdefault(normalise(o.rsplit("@", 1)[0].strip('"')))
-    return sorted(seen, key=lambda t: (len(t), t))
-
-
-def _engine_queries(norms: list[str]) -> list[str]:
-    picks = norms[:: max(1, len(norms) // 12)][:12]
-    out = []
-    for text in picks:
-        words = text.split()
-        out += [text[1:5] if len(text) > 5 else text, words[-1][:6] if words else text]  # mid-substring, a word
-    return out
+def write_json(path: Path, args: argparse.Namespace, argv: list[str] | None, sizes: list[int],
+               measures: list[Measure], notes: dict[int, list[str]], started: list[dict[str, Any]],
+               loadavg: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "command": "python -m bench.scale " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "sizes": sizes, "stages": args.stages, "backends": args.backends, "workers": args.workers,
+        "connections": args.connections, "duration_s": args.duration, "rounds": args.rounds,
+        "load_tool": "wrk" if find_wrk() else "httpx", "cpus": os.cpu_count(), "loadavg": loadavg,
+        "python": platform.python_version(), "measures": [m.to_json() for m in measures],
+        "notes": {str(k): v for k, v in notes.items()}, "servers": started,
+    }, indent=2))
 
 
-def compare_engines(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
-    """Build time and substring latency (the 10 best-ranked labels containing the query) of each engine."""
-    import sqlite3
+def _engines(sizes: list[int], args: argparse.Namespace) -> int:
+    from .scale_engines import compare_engines
 
-    try:
-        import tantivy
-    except ImportError:
-        tantivy = None
-        print("tantivy is not installed (pip install tantivy): measuring SQLite FTS5 only", file=sys.stderr)
-    rows = []
-    for size in sizes:
-        norms = _label_norms(size)
-        queries = _engine_queries(norms)
-        with tempfile.TemporaryDirectory(prefix="clair-kg-engines-") as tmp:
-            db = sqlite3.connect(Path(tmp) / "fts.sqlite")
-            started = time.perf_counter()
-            db.execute("CREATE TABLE label (n INTEGER PRIMARY KEY, norm TEXT)")
-            db.executemany("INSERT INTO label VALUES (?, ?)", enumerate(norms, start=1))
-            db.execute("CREATE VIRTUAL TABLE t USING fts5(norm, content='label', content_rowid='n', "
-                       "tokenize='trigram')")
-            db.execute("INSERT INTO t (t) VALUES ('rebuild')")
-            db.commit()
-            sqlite_build = time.perf_counter() - started
-            times, found = [], 0
-            for q in queries:
-                for _ in range(repeat):
-                    started = time.perf_counter()
-                    if len(q) >= 3:
-                        phrase = '"' + q.replace('"', '""') + '"'
-                        got = db.execute("SELECT rowid FROM t WHERE t MATCH ? ORDER BY rowid LIMIT 10",
-                                         [phrase]).fetchall()
-                    times.append((time.perf_counter() - started) * 1000)
-                found += len(got) if len(q) >= 3 else 0
-            row: dict[str, Any] = {"statements": size, "labels": len(norms), "sqlite_build_s": sqlite_build,
-                                   "sqlite_substring_ms": statistics.median(times),
-                                   "sqlite_substring_max_ms": max(times), "sqlite_hits": found}
-            db.close()
-            if tantivy is not None:
-                started = time.perf_counter()
-                builder = tantivy.SchemaBuilder()
-                builder.add_text_field("norm", stored=False, tokenizer_name="tri", index_option="basic")
-                builder.add_integer_field("rank", stored=True, fast=True)
-                schema = builder.build()
-                (Path(tmp) / "tantivy").mkdir()
-                index = tantivy.Index(schema, path=str(Path(tmp) / "tantivy"))
-                index.register_tokenizer("tri", tantivy.TextAnalyzerBuilder(
-                    tantivy.Tokenizer.ngram(min_gram=3, max_gram=3, prefix_only=False)).build())
-                writer = index.writer(heap_size=100_000_000, num_threads=1)
-                for n, text in enumerate(norms, start=1):
-                    writer.add_document(tantivy.Document(norm=text, rank=n))
-                writer.commit()
-                writer.wait_merging_threads()
-                index.reload()
-                tantivy_build = time.perf_counter() - started
-                searcher = index.searcher()
-                times, found = [], 0
-                for q in queries:
-                    grams = sorted({q[i:i + 3] for i in range(len(q) - 2)})
-                    for _ in range(repeat):
-                        started = time.perf_counter()
-                        if grams:
-                            # every trigram must occur; the best-ranked first (then checked as a substring)
-                            query = tantivy.Query.boolean_query([
-                                (tantivy.Occur.Must, tantivy.Query.term_query(schema, "norm", g)) for g in grams])
-                            hits = searcher.search(query, limit=40, order_by_field="rank",
-                                                   order=tantivy.Order.Asc).hits
-                            texts = [norms[int(searcher.doc(address)["rank"][0]) - 1] for _, address in hits]
-                            got = [t for t in texts if q in t][:10]
-                        times.append((time.perf_counter() - started) * 1000)
-                    found += len(got) if grams else 0
-                row.update({"tantivy_build_s": tantivy_build, "tantivy_substring_ms": statistics.median(times),
-                            "tantivy_substring_max_ms": max(times), "tantivy_hits": found})
-        rows.append(row)
-        print(json.dumps(row), file=sys.stderr, flush=True)
-    return rows
+    results = compare_engines(sizes, args.repeat)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "engines.json").write_text(json.dumps(results, indent=2))
+    keys = list(results[0]) if results else []
+    print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
+    for r in results:
+        print("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else f"{v:,}" for v in r.values()) + " |")
+    return 0
 
 
 if __name__ == "__main__":

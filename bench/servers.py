@@ -7,7 +7,7 @@ exit stops every group it started, also on Ctrl-C or an error.
 
 from __future__ import annotations
 
-__all__ = ["Server", "Servers", "free_port"]
+__all__ = ["Memory", "Server", "ServerFailed", "Servers", "free_port", "tree_memory", "tree_pids"]
 
 import os
 import re
@@ -27,6 +27,68 @@ from clair_kg.errors import ClairKgError
 from clair_kg.store import RemoteStore
 
 from .queries import QUERIES
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Memory of a process tree, in bytes: the sum of each process's PSS and of its RSS.
+
+    PSS (proportional set size, ``/proc/PID/smaps_rollup``) divides each shared page between the
+    processes that map it, so the PSS sum is what the tree really costs the machine; the RSS sum
+    counts a page shared copy-on-write by N processes N times.
+    """
+
+    pss: int
+    rss: int
+    processes: int
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and every live process descended from it or in its process group (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    groups: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == b"Z":  # a zombie holds no memory
+            continue
+        parents[int(entry)] = int(fields[1])
+        groups[int(entry)] = int(fields[2])
+    found = {pid for pid, group in groups.items() if group == root}
+    if root in parents:
+        found.add(root)
+    grew = True
+    while grew:  # children of what is found (a process may have left the group with setsid)
+        new = {pid for pid, parent in parents.items() if parent in found and pid not in found}
+        found |= new
+        grew = bool(new)
+    return sorted(found)
+
+
+def tree_memory(root: int) -> Memory:
+    """PSS and RSS summed over :func:`tree_pids` of ``root``."""
+    pss = rss = count = 0
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                text = f.read()
+        except OSError:
+            continue
+        values = {}
+        for line in text.splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("Pss", "Rss"):
+                values[key] = int(rest.split()[0]) * 1024
+        if values:
+            pss += values.get("Pss", 0)
+            rss += values.get("Rss", 0)
+            count += 1
+    return Memory(pss, rss, count)
 
 
 def free_port() -> int:
@@ -118,6 +180,11 @@ class Servers:
         self.workdir = workdir
         self._started: list[Server] = []
 
+    @property
+    def started(self) -> tuple[Server, ...]:
+        """Every server started so far (stopped ones too)."""
+        return tuple(self._started)
+
     def __enter__(self) -> Servers:
         return self
 
@@ -186,38 +253,61 @@ class Servers:
     # --- the three servers ---------------------------------------------------------------------
 
     def start_ours(self, project_root: Path, *, workers: int, name: str = "ours",
-                   env_overrides: dict[str, str] | None = None, timeout: float = 180.0) -> Server:
+                   env_overrides: dict[str, str] | None = None, timeout: float = 180.0,
+                   extra_args: tuple[str, ...] = ()) -> Server:
+        """``clair-kg serve --workers N`` (plus ``extra_args``, e.g. ``--load FILE=IRI``), healthy."""
         port = free_port()
         cli = _venv_tool("clair-kg")
         argv = [cli] if cli else [sys.executable, "-m", "clair_kg"]
         argv += ["--project", str(project_root), "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", str(workers)]
+                 "--workers", str(workers), *extra_args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIR_KG_")}
         env.update(env_overrides or {})
         proc, log = self._spawn(name, argv, env)
-        notes = [f"clair-kg serve --workers {workers}"] + [f"{k}={v}" for k, v in (env_overrides or {}).items()]
+        notes = [" ".join(["clair-kg serve --workers", str(workers), *extra_args])]
+        notes += [f"{k}={v}" for k, v in (env_overrides or {}).items()]
         server = Server(name, f"http://127.0.0.1:{port}", "/sparql", proc, log, notes=notes)
         self._started.append(server)
         self._wait(server, server.base + "/health", timeout)
         return server
 
-    def start_oxigraph(self, nquads: Path, *, timeout: float = 60.0) -> Server:
+    def start_oxigraph(self, nquads: Path | bytes, *, timeout: float = 60.0, load_timeout: float = 60.0,
+                       union_default_graph: bool = False) -> Server:
+        """``oxigraph serve`` in memory, loaded with ``nquads`` (a file, or its bytes).
+
+        By default it is loaded the way clair-kg loads a remote store (the source graphs and their
+        set-merge as the real default graph), so both servers hold the same dataset. With
+        ``union_default_graph`` it is started the plain way (``--union-default-graph``) and the N-Quads
+        are one Graph Store ``POST``: what a user of oxigraph alone would do, the fair peer of a start time.
+        """
         cli = _venv_tool("oxigraph")
         if cli is None:
             raise ServerFailed("the `oxigraph` CLI is missing: pip install -e '.[dev]'")
         port = free_port()
-        # In memory, like our default store; loaded over the Graph Store Protocol the way clair-kg loads a
-        # remote store: the source graphs and their set-merge as the real default graph, so both servers
-        # hold the same dataset and every query has the same answer (a union default graph would count
-        # a triple once per source that states it).
-        proc, log = self._spawn("oxigraph", [cli, "serve", "--bind", f"127.0.0.1:{port}"])
-        server = Server("oxigraph", f"http://127.0.0.1:{port}", "/query", proc, log,
-                        notes=["oxigraph serve (in memory; source graphs + their merge as default graph, POST /store)"])
+        data = nquads if isinstance(nquads, bytes) else nquads.read_bytes()
+        name = "oxigraph-union" if union_default_graph else "oxigraph"
+        argv = [cli, "serve", "--bind", f"127.0.0.1:{port}"]
+        if union_default_graph:
+            argv.append("--union-default-graph")
+        proc, log = self._spawn(name, argv)
+        note = ("oxigraph serve --union-default-graph (in memory; POST /store)" if union_default_graph else
+                "oxigraph serve (in memory; source graphs + their merge as default graph, POST /store)")
+        server = Server(name, f"http://127.0.0.1:{port}", "/query", proc, log, notes=[note])
         self._started.append(server)
         self._wait(server, server.query_url + "?query=ASK%7B%7D", timeout)
-        store = RemoteStore(server.query_url, data_url=server.base + "/store", timeout=60)
+        if union_default_graph:
+            try:
+                with httpx.Client(timeout=load_timeout) as client:
+                    response = client.post(server.base + "/store", content=data,
+                                           headers={"Content-Type": "application/n-quads"})
+            except httpx.HTTPError as exc:
+                raise ServerFailed(f"loading oxigraph failed: {exc}") from exc
+            if not response.is_success:
+                raise ServerFailed(f"loading oxigraph failed: {response.status_code} {response.text[:300]}")
+            return server
+        store = RemoteStore(server.query_url, data_url=server.base + "/store", timeout=load_timeout)
         try:
-            store.load_nquads(nquads.read_bytes())
+            store.load_nquads(data)
         except ClairKgError as exc:
             raise ServerFailed(f"loading oxigraph failed: {exc.message}") from exc
         finally:
