@@ -14,7 +14,7 @@ synthetic graph (:mod:`bench.synthetic`) and measures, stage by stage (``--stage
   of everything else and the remote backend's store);
 - ``memory``: PSS and RSS summed over each server's process tree, after the load stages;
 - ``documents``: ``/doc/<entity>`` as Turtle over many entities, against oxigraph's equivalent CONSTRUCT,
-  with each server's CPU time per request; plus helper I's ``bench/documents.py`` when it is there;
+  with each server's CPU time per request; plus ``bench/documents.py``'s fuller benchmark;
 - ``search``, ``reconcile``: one request at a time (median) and under load (clair-kg only);
 - ``sparql``: the distinct SPARQL mix of ``bench/run.py`` (pointed at the synthetic graph), against oxigraph.
 
@@ -316,7 +316,7 @@ class SizeRun:
 
 
 def documents_bench(run: SizeRun) -> None:
-    """Helper I's fuller entity-document benchmark (``bench/documents.py``: hot and cold document
+    """The fuller entity-document benchmark (``bench/documents.py``: hot and cold document
     caches, the /id → /doc pair, HTML, answers checked equal), when it is there: it starts its own
     ``clair-kg serve --workers N --load`` (in memory) and ``oxigraph serve`` for the size. Without
     it, the ``documents`` stage is this module's own (:meth:`SizeRun.documents`) alone."""
@@ -523,7 +523,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--start-timeout", type=float, default=900.0,
                         help="seconds a server may take to become healthy (default 900)")
     parser.add_argument("--no-documents-bench", dest="documents_bench", action="store_false",
-                        help="in the documents stage, skip bench/documents.py (helper I's fuller benchmark, "
+                        help="in the documents stage, skip bench/documents.py (the fuller benchmark, "
                              "run when it is there)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for scale.json and scale.png")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the temporary folder (logs)")
