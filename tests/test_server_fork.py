@@ -113,6 +113,9 @@ def _count(server: LiveServer) -> int:
 
 def test_web_processes_and_query_workers_are_forked_by_the_one_holder(server: LiveServer) -> None:
     holder = server.proc.pid
+    # /health answers once one web process serves; the other may still be asking for its workers
+    assert _wait(lambda: len(_role(_tree(holder), WEB)) == 2 and len(_role(_tree(holder), WORKER)) == 4), \
+        _tree(holder)
     tree = _tree(holder)
     webs, workers = _role(tree, WEB), _role(tree, WORKER)
     assert len(webs) == 2 and len(workers) == 4, tree
