@@ -43,22 +43,34 @@ class Memory:
     processes: int
 
 
-def tree_pids(root: int) -> list[int]:
-    """``root`` and every live process descended from it or in its process group (Linux ``/proc``)."""
-    parents: dict[int, int] = {}
-    groups: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
+def proc_stats() -> list[tuple[int, list[bytes]]]:
+    """Every process's ``/proc/PID/stat`` fields after the command name (state first), Linux only;
+    empty where there is no ``/proc``. Processes that end while being read are left out."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    out: list[tuple[int, list[bytes]]] = []
+    for entry in entries:
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
+                out.append((int(entry), f.read().rsplit(b")", 1)[1].split()))
         except (OSError, IndexError):
             continue
+    return out
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and every live process descended from it or in its process group (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    groups: dict[int, int] = {}
+    for pid, fields in proc_stats():
         if fields[0] == b"Z":  # a zombie holds no memory
             continue
-        parents[int(entry)] = int(fields[1])
-        groups[int(entry)] = int(fields[2])
+        parents[pid] = int(fields[1])
+        groups[pid] = int(fields[2])
     found = {pid for pid, group in groups.items() if group == root}
     if root in parents:
         found.add(root)
@@ -145,18 +157,9 @@ class Server:
         costs the machine, which a shared machine's noise moves much less than req/s."""
         ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         total = 0.0
-        try:
-            entries = os.listdir("/proc")
-        except OSError:
+        if not os.path.isdir("/proc"):
             return None
-        for entry in entries:
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
+        for _pid, fields in proc_stats():
             if len(fields) > 12 and int(fields[2]) == self.proc.pid:  # field 5 of stat: the process group
                 total += (int(fields[11]) + int(fields[12])) / ticks
         return total

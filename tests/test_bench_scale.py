@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.servers import proc_stats
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 2_000
 #: every measure a full run takes, per backend (the build side has the backend "-")
@@ -35,17 +37,7 @@ def _bench(*args: str) -> list[str]:
 
 def _gone(pid: int) -> bool:
     """No live process is ``pid`` or in its process group (each server runs in a group of its own)."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != b"Z" and (int(entry) == pid or int(fields[2]) == pid):
-            return False
-    return True
+    return not any(fields[0] != b"Z" and (other == pid or int(fields[2]) == pid) for other, fields in proc_stats())
 
 
 def _all_gone(pids: list[int], within: float = 15.0) -> list[int]:
