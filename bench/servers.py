@@ -152,16 +152,23 @@ class Server:
         return counts
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU seconds of every live process in this server's process group (Linux
-        ``/proc``), or None elsewhere. The difference over a run, per request, is what a request
-        costs the machine, which a shared machine's noise moves much less than req/s."""
+        """User + system CPU seconds of every live process in this server's process group, plus what
+        its children that have ended used (Linux ``/proc``), or None elsewhere. The difference over a
+        run, per request, is what a request costs the machine, which a shared machine's noise moves
+        much less than req/s.
+
+        The ended children count because clair-kg replaces query workers while it serves (a worker
+        stopped at the time limit, or recycled once it has copied too much of the shared store): a
+        reaped process leaves ``/proc``, and its CPU time moves into its parent's ``cutime``/``cstime``.
+        """
         ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         total = 0.0
         if not os.path.isdir("/proc"):
             return None
         for _pid, fields in proc_stats():
-            if len(fields) > 12 and int(fields[2]) == self.proc.pid:  # field 5 of stat: the process group
-                total += (int(fields[11]) + int(fields[12])) / ticks
+            if len(fields) > 14 and int(fields[2]) == self.proc.pid:  # field 5 of stat: the process group
+                # fields 14-17 of stat: utime, stime, and the waited-for children's cutime, cstime
+                total += sum(int(f) for f in fields[11:15]) / ticks
         return total
 
     def log_tail(self, lines: int = 15) -> str:
