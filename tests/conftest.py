@@ -41,6 +41,15 @@ def project() -> Project:
     return Project(PROJECT_ROOT)
 
 
+@pytest.fixture()
+def project_copy(tmp_path: Path, project_root: Path) -> Project:
+    """A copy of the project's ontology, data and queries to change freely (what a maintainer edits)."""
+    root = tmp_path / "clone"
+    for folder in ("ontology", "data", "queries"):
+        shutil.copytree(project_root / folder, root / folder)
+    return Project(root)
+
+
 @pytest.fixture(scope="session")
 def release(project: Project) -> Release:
     """The real graph, parsed but not validated (validation has its own tests)."""
@@ -137,6 +146,24 @@ def _oxigraph_cli() -> str:
     return found
 
 
+def wait_for_sparql(proc: subprocess.Popen[bytes], query_url: str, what: str, log: Path, *, timeout: float,
+                    interval: float = 0.1, request_timeout: float = 1.0) -> None:
+    """Wait until the server ``proc`` runs answers ``ASK {}`` at ``query_url``; fail the test, naming
+    ``log``, if it exits first or is still silent after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode}; see {log}")
+        try:
+            if httpx.get(query_url, params={"query": "ASK {}"}, timeout=request_timeout).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not answer within {timeout:g} s; see {log}")
+        time.sleep(interval)
+
+
 @contextmanager
 def oxigraph_serve(location: Path, *, union_default_graph: bool) -> Iterator[str]:
     """Run a real ``oxigraph serve`` on a free loopback port; yields its base URL."""
@@ -149,18 +176,7 @@ def oxigraph_serve(location: Path, *, union_default_graph: bool) -> Iterator[str
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"oxigraph serve exited with {proc.returncode}; see {log_path}")
-                try:
-                    if httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"oxigraph serve did not answer within 30 s; see {log_path}")
-                time.sleep(0.1)
+            wait_for_sparql(proc, base + "/query", "oxigraph serve", log_path, timeout=30)
             yield base
         finally:
             proc.terminate()
@@ -258,18 +274,8 @@ def virtuoso_serve(folder: Path) -> Iterator[VirtuosoServer]:
     with (folder / "stdout.log").open("wb") as out:
         proc = subprocess.Popen([binary, "-f", "-c", str(ini)], cwd=folder, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120  # a fresh database builds its system tables first (~10-20 s)
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"virtuoso-t exited with {proc.returncode}; see {log}")
-            try:
-                if httpx.get(base + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Virtuoso did not answer within 120 s; see {log}")
-            time.sleep(0.2)
+        # a fresh database builds its system tables first (~10-20 s)
+        wait_for_sparql(proc, base + "/sparql", "Virtuoso", log, timeout=120, interval=0.2, request_timeout=2)
         # a new database's dba password is "dba": change it (a letter first, or isql reads a number)
         password = "kg" + secrets.token_hex(12)
         subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba", f"EXEC=SET PASSWORD dba {password};"],

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from clair_kg.cli import main
+from clair_kg.project import Project
 
 PREFIXES = """@prefix clair: <https://w3id.org/clair-kg/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -112,11 +113,9 @@ OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 
 
 @pytest.fixture()
-def project_copy(tmp_path: Path, project_root: Path) -> Path:
-    copy = tmp_path / "clone"
-    for folder in ("ontology", "data", "queries"):
-        shutil.copytree(project_root / folder, copy / folder)
-    return copy
+def clone(project_copy: Project) -> Path:
+    """The folder of a copy of the project, to change freely."""
+    return project_copy.root
 
 
 def _line_of(path: Path, text: str) -> int:
@@ -136,12 +135,12 @@ def _findings(folder: Path) -> list[dict[str, object]]:
     return list(json.loads(done.stdout)["findings"])
 
 
-def test_missing_label_is_one_finding_at_the_block_in_the_typing_file(project_copy: Path) -> None:
-    offices = project_copy / "data" / "wikipedia-article" / "offices.ttl"
+def test_missing_label_is_one_finding_at_the_block_in_the_typing_file(clone: Path) -> None:
+    offices = clone / "data" / "wikipedia-article" / "offices.ttl"
     block = _line_of(offices, "<office/london> a clair:OverseasOffice")
     text = offices.read_text(encoding="utf-8")
     offices.write_text(text.replace('    rdfs:label "CLAIR London Office"@en ;\n', ""), encoding="utf-8")
-    assert _findings(project_copy) == [{
+    assert _findings(clone) == [{
         "focus_node": LONDON,
         "path": RDFS_LABEL,
         "message": 'Give the entity exactly one English label: rdfs:label "..."@en.',
@@ -154,13 +153,13 @@ def test_missing_label_is_one_finding_at_the_block_in_the_typing_file(project_co
     }]
 
 
-def test_unverified_qid_is_not_in_the_verified_list_once(project_copy: Path) -> None:
-    identity = project_copy / "data" / "reference" / "identity.ttl"
+def test_unverified_qid_is_not_in_the_verified_list_once(clone: Path) -> None:
+    identity = clone / "data" / "reference" / "identity.ttl"
     note = '<office/london> skos:note "Wikidata item not yet confirmed"@en .'
     # Q999999999 is deliberately not in the verified list: the planted error.
     identity.write_text(identity.read_text(encoding="utf-8").replace(
         note, note[:-2] + " ;\n    owl:sameAs <http://www.wikidata.org/entity/Q999999999> ."), encoding="utf-8")
-    findings = _findings(project_copy)
+    findings = _findings(clone)
     assert len(findings) == 1, findings
     (finding,) = findings
     assert finding["file"] == "data/reference/identity.ttl"
@@ -170,44 +169,44 @@ def test_unverified_qid_is_not_in_the_verified_list_once(project_copy: Path) -> 
     assert "verified Wikidata link" not in str(finding["message"])
 
 
-def test_a_listed_qid_with_the_note_is_told_apart_truthfully(project_copy: Path) -> None:
-    identity = project_copy / "data" / "reference" / "identity.ttl"
+def test_a_listed_qid_with_the_note_is_told_apart_truthfully(clone: Path) -> None:
+    identity = clone / "data" / "reference" / "identity.ttl"
     mic = "<org/mic> owl:sameAs <http://www.wikidata.org/entity/Q1322293> ."
     identity.write_text(identity.read_text(encoding="utf-8").replace(
         mic, mic[:-2] + ' ;\n    skos:note "Wikidata item not yet confirmed"@en .'), encoding="utf-8")
-    (finding,) = _findings(project_copy)
+    (finding,) = _findings(clone)
     assert finding["source_shape"] == "queries/checks/wikidata-status-missing.rq"
     assert str(finding["message"]).startswith("The entity has a Wikidata link and also says")
     assert finding["file"] == "data/reference/identity.ttl"
     assert finding["line"] == _line_of(identity, "<org/mic> owl:sameAs")
 
 
-def test_a_bad_literal_names_its_own_line(project_copy: Path) -> None:
-    offices = project_copy / "data" / "clair-offices-en" / "offices.ttl"
+def test_a_bad_literal_names_its_own_line(clone: Path) -> None:
+    offices = clone / "data" / "clair-offices-en" / "offices.ttl"
     offices.write_text(offices.read_text(encoding="utf-8") + '\n<office/london> skos:altLabel "Unknown"@en .\n',
                        encoding="utf-8")
-    (finding,) = _findings(project_copy)
+    (finding,) = _findings(clone)
     assert (finding["file"], finding["line"]) == ("data/clair-offices-en/offices.ttl", _line_of(offices, '"Unknown"'))
     assert finding["source_shape"] == "queries/checks/forbidden-literals.rq"
     assert finding["value"] == "Unknown"
 
 
-def test_text_report_names_file_and_line(project_copy: Path) -> None:
-    offices = project_copy / "data" / "clair-offices-en" / "offices.ttl"
+def test_text_report_names_file_and_line(clone: Path) -> None:
+    offices = clone / "data" / "clair-offices-en" / "offices.ttl"
     offices.write_text(offices.read_text(encoding="utf-8") + '\n<office/london> skos:altLabel "Unknown"@en .\n',
                        encoding="utf-8")
-    done = validate_in(project_copy)
+    done = validate_in(clone)
     assert done.returncode == 1
     where = f"data/clair-offices-en/offices.ttl:{_line_of(offices, 'Unknown')}"
     assert done.stdout.startswith(f"{where}: Violation: <{LONDON}>")
 
 
-def test_no_finding_names_a_blank_node(project_copy: Path) -> None:
+def test_no_finding_names_a_blank_node(clone: Path) -> None:
     # An office with nothing but a type: many property shapes fire at once.
-    (project_copy / "data" / "test").mkdir()
-    (project_copy / "data" / "test" / "office.ttl").write_text(
+    (clone / "data" / "test").mkdir()
+    (clone / "data" / "test" / "office.ttl").write_text(
         PREFIXES + "\n<https://w3id.org/clair-kg/id/office/nowhere> a clair:OverseasOffice .\n")
-    findings = _findings(project_copy)
+    findings = _findings(clone)
     assert findings
     for finding in findings:
         shape = str(finding["source_shape"])
@@ -217,15 +216,15 @@ def test_no_finding_names_a_blank_node(project_copy: Path) -> None:
     assert len(problems) == len(set(problems)), "one finding per problem"
 
 
-def test_validate_finds_the_project_it_runs_in(project_copy: Path) -> None:
+def test_validate_finds_the_project_it_runs_in(clone: Path) -> None:
     """Like git: the folder it runs in or the nearest parent with ontology/ and data/."""
-    offices = project_copy / "data" / "clair-offices-en" / "offices.ttl"
+    offices = clone / "data" / "clair-offices-en" / "offices.ttl"
     offices.write_text(offices.read_text(encoding="utf-8") + '\n<office/london> skos:altLabel "Unknown"@en .\n',
                        encoding="utf-8")
-    deep = project_copy / "data" / "clair-offices-en"
+    deep = clone / "data" / "clair-offices-en"
     done = validate_in(deep, "--format", "json")
     assert done.returncode == 1, done.stderr  # the copy's planted error, not the installed checkout
     assert json.loads(done.stdout)["findings"][0]["file"] == "data/clair-offices-en/offices.ttl"
-    outside = project_copy.parent / "elsewhere"
+    outside = clone.parent / "elsewhere"
     outside.mkdir()
     assert validate_in(outside).returncode == 0  # no project here or above: the installed project

@@ -8,14 +8,12 @@ import http.server
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
-from conftest import PROJECT_BASE, PROJECT_ROOT, _oxigraph_cli, app_for, free_port
+from conftest import PROJECT_BASE, PROJECT_ROOT, _oxigraph_cli, app_for, free_port, wait_for_sparql
 from fastapi.testclient import TestClient
 
 from clair_kg.publish import Distribution
@@ -31,19 +29,13 @@ OFFICES = ("PREFIX clair: <https://w3id.org/clair-kg/ontology#> "
 
 @contextmanager
 def oxigraph_on(location: Path, port: int) -> Iterator[str]:
-    proc = subprocess.Popen([_oxigraph_cli(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = location.parent / f"{location.name}-oxigraph-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([_oxigraph_cli(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                                stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "oxigraph serve did not start"
-            time.sleep(0.1)
+        wait_for_sparql(proc, base + "/query", "oxigraph serve", log, timeout=30)
         yield base
     finally:
         proc.terminate()

@@ -8,7 +8,6 @@ file of literals rdflib normalises (``"01"^^xsd:integer``), blank nodes and rela
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pyoxigraph
@@ -43,14 +42,12 @@ def _rdflib_way(project: Project) -> bytes:
 
 
 @pytest.fixture()
-def odd_project(tmp_path: Path, project_root: Path) -> Project:
-    root = tmp_path / "clone"
-    for folder in ("ontology", "data", "queries"):
-        shutil.copytree(project_root / folder, root / folder)
+def odd_project(project_copy: Project) -> Project:
+    root = project_copy.root
     (root / "data" / "odd").mkdir()
     (root / "data" / "odd" / "one.ttl").write_text(ODD, encoding="utf-8")
     (root / "data" / "odd" / "two.ttl").write_text(ODD, encoding="utf-8")  # same blank labels, other file
-    return Project(root)
+    return project_copy
 
 
 def test_the_real_project_gives_the_bytes_rdflib_parsing_gave(project_root: Path) -> None:

@@ -11,7 +11,6 @@ network's ``sh:inversePath``), an interval's end (read two steps away by ``Forme
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
@@ -42,14 +41,6 @@ CHANGES = {
     "forbidden-literal": (
         "data/clair-offices-en/offices.ttl", "", '\n<office/london> skos:altLabel "Unknown"@en .\n', LONDON_OFFICE),
 }
-
-
-@pytest.fixture()
-def copy(tmp_path: Path, project_root: Path) -> Project:
-    root = tmp_path / "clone"
-    for folder in ("ontology", "data", "queries"):
-        shutil.copytree(project_root / folder, root / folder)
-    return Project(root)
 
 
 def _report(project: Project) -> ValidationReport:
@@ -83,63 +74,63 @@ def _scoped_and_whole(project: Project, *, kept_targets: bool = True
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
-def test_a_change_rechecks_few_nodes_and_reports_what_a_whole_run_reports(copy: Project, name: str) -> None:
+def test_a_change_rechecks_few_nodes_and_reports_what_a_whole_run_reports(project_copy: Project, name: str) -> None:
     file, text, replacement, affected = CHANGES[name]
-    assert _report(copy).conforms
-    _edit(copy, file, text, replacement)
-    scoped, whole, rechecked = _scoped_and_whole(copy)
+    assert _report(project_copy).conforms
+    _edit(project_copy, file, text, replacement)
+    scoped, whole, rechecked = _scoped_and_whole(project_copy)
     assert rechecked is not None and 0 < rechecked < 100, rechecked  # of about 300 entities
     assert not whole.conforms
     assert affected in {f.focus_node for f in whole.findings}
     assert scoped == whole  # every finding: message, shape, file and line
 
 
-def test_without_the_kept_targets_the_last_graph_is_read_again(copy: Project) -> None:
-    assert _report(copy).conforms
+def test_without_the_kept_targets_the_last_graph_is_read_again(project_copy: Project) -> None:
+    assert _report(project_copy).conforms
     file, text, replacement, affected = CHANGES["membership-read-backwards-by-its-network"]
-    _edit(copy, file, text, replacement)
-    scoped, whole, rechecked = _scoped_and_whole(copy, kept_targets=False)
+    _edit(project_copy, file, text, replacement)
+    scoped, whole, rechecked = _scoped_and_whole(project_copy, kept_targets=False)
     assert rechecked is not None and affected in {f.focus_node for f in whole.findings}
     assert scoped == whole
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
-def test_fixing_a_planted_error_drops_its_findings(copy: Project, name: str) -> None:
+def test_fixing_a_planted_error_drops_its_findings(project_copy: Project, name: str) -> None:
     file, text, replacement, _affected = CHANGES[name]
-    original = (copy.root / file).read_bytes()
-    _edit(copy, file, text, replacement)
-    assert not _report(copy).conforms  # kept with its findings
-    (copy.root / file).write_bytes(original)
-    scoped, whole, rechecked = _scoped_and_whole(copy)
+    original = (project_copy.root / file).read_bytes()
+    _edit(project_copy, file, text, replacement)
+    assert not _report(project_copy).conforms  # kept with its findings
+    (project_copy.root / file).write_bytes(original)
+    scoped, whole, rechecked = _scoped_and_whole(project_copy)
     assert rechecked is not None
     assert whole.conforms and whole.findings == ()
     assert scoped == whole
 
 
-def test_prepare_release_validates_a_change_in_scope(copy: Project, caplog: pytest.LogCaptureFixture) -> None:
-    prepare_release(copy)
+def test_prepare_release_validates_a_change_in_scope(project_copy: Project, caplog: pytest.LogCaptureFixture) -> None:
+    prepare_release(project_copy)
     file, text, replacement, affected = CHANGES["city-type-read-by-an-office-elsewhere"]
-    _edit(copy, file, text, replacement)
+    _edit(project_copy, file, text, replacement)
     with caplog.at_level(logging.INFO, logger="clair_kg.release"):
-        report = _report(copy)
+        report = _report(project_copy)
     assert any("focus nodes again" in r.getMessage() for r in caplog.records)
     assert affected in {f.focus_node for f in report.findings}
 
 
-def test_a_shape_change_validates_the_whole_graph(copy: Project) -> None:
-    prepare_release(copy)
-    schema = schema_key(copy)
-    shapes = copy.root / "ontology" / "shapes" / "places.ttl"
+def test_a_shape_change_validates_the_whole_graph(project_copy: Project) -> None:
+    prepare_release(project_copy)
+    schema = schema_key(project_copy)
+    shapes = project_copy.root / "ontology" / "shapes" / "places.ttl"
     shapes.write_text(shapes.read_text(encoding="utf-8") + "\n# a comment changes the bytes\n", encoding="utf-8")
-    assert schema_key(copy) != schema
-    assert last_validation(copy, schema_key(copy)) is None
+    assert schema_key(project_copy) != schema
+    assert last_validation(project_copy, schema_key(project_copy)) is None
 
 
-def test_an_unchanged_graph_rechecks_nothing(copy: Project) -> None:
-    prepare_release(copy)
-    check = copy.root / "queries" / "checks" / "forbidden-literals.rq"
+def test_an_unchanged_graph_rechecks_nothing(project_copy: Project) -> None:
+    prepare_release(project_copy)
+    check = project_copy.root / "queries" / "checks" / "forbidden-literals.rq"
     check.write_text(check.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
-    scoped, whole, rechecked = _scoped_and_whole(copy)
+    scoped, whole, rechecked = _scoped_and_whole(project_copy)
     assert rechecked == 0
     assert scoped == whole
 
