@@ -57,12 +57,9 @@ ORDER BY ?s LIMIT 30
 @router.head("/id/{kind}/{slug}", include_in_schema=False)
 @router.get("/id/{kind}/{slug}", summary="An entity IRI: 303 to its document")
 def dereference(kind: str, slug: str, request: Request) -> Response:
-    stem, ext = split_extension(slug)
-    path = f"{kind}/{stem}"
-    ctx = get_context(request)
+    path, ext, iri = _locate(request, kind, slug)
     media = negotiate_doc(request, extension=ext)
-    iri = ctx.project.entity_iri(path)
-    if not ENTITY_PATH_PATTERN.match(path) or iri not in ctx.entities.get():
+    if not _exists(request, path, iri):
         return _not_found(request, media, iri, kind)
     target = f"/doc/{path}" + (f".{ext}" if ext else "")
     if request.url.query:
@@ -74,12 +71,9 @@ def dereference(kind: str, slug: str, request: Request) -> Response:
 @router.head("/doc/{kind}/{slug}", include_in_schema=False)
 @router.get("/doc/{kind}/{slug}", summary="The document about an entity")
 def entity_document(kind: str, slug: str, request: Request) -> Response:
-    stem, ext = split_extension(slug)
-    path = f"{kind}/{stem}"
-    ctx = get_context(request)
-    iri = ctx.project.entity_iri(path)
+    path, ext, iri = _locate(request, kind, slug)
     media = negotiate_doc(request, extension=ext)
-    if not ENTITY_PATH_PATTERN.match(path) or iri not in ctx.entities.get():
+    if not _exists(request, path, iri):
         return _not_found(request, media, iri, kind)
     return _document(request, iri, f"/doc/{path}", media, explicit=ext is not None)
 
@@ -137,11 +131,10 @@ async def answer_fast(scope: Scope, receive: Receive, send: Send) -> bool:
     if len(parts) != 4 or parts[1] not in ("id", "doc"):
         return False
     request = Request(scope, receive)
-    stem, ext = split_extension(parts[3])
-    path = f"{parts[2]}/{stem}"
+    path, ext, iri = _locate(request, parts[2], parts[3])
     ctx = get_context(request)
-    iri = ctx.project.entity_iri(path)
-    if not ENTITY_PATH_PATTERN.match(path) or not ctx.entities.ready or iri not in ctx.entities.get():
+    # an entity set still to be read (a remote store that was down) is left to the routes
+    if not ctx.entities.ready or not _exists(request, path, iri):
         return False
     try:
         if parts[1] == "id":
@@ -165,6 +158,17 @@ async def answer_fast(scope: Scope, receive: Receive, send: Send) -> bool:
         return False
     await response(scope, receive, send)
     return True
+
+
+def _locate(request: Request, kind: str, slug: str) -> tuple[str, str | None, str]:
+    """From ``/id|doc/{kind}/{slug}``: the entity path (``office/london``), the format suffix, the IRI."""
+    stem, ext = split_extension(slug)
+    path = f"{kind}/{stem}"
+    return path, ext, get_context(request).project.entity_iri(path)
+
+
+def _exists(request: Request, path: str, iri: str) -> bool:
+    return bool(ENTITY_PATH_PATTERN.match(path)) and iri in get_context(request).entities.get()
 
 
 def _rdf_document(request: Request, iri: str, path: str, media: str, *, explicit: bool,
