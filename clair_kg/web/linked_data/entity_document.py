@@ -24,7 +24,7 @@ from ...entity_graph import EntityDocument, describe, document_triples, pick_lab
 from ...errors import ClairKgError
 from ...project import ENTITY_PATH_PATTERN
 from ...provenance import SOURCE_PROPERTIES, SourceInfo
-from ...publish.rdfio import jsonld_context, serialize_graph
+from ...publish.rdfio import jsonld_context
 from ...store import EmbeddedStore, Store
 from ..context import get_context
 from ..http import etag_for, not_modified, not_modified_response, standard_headers
@@ -43,6 +43,7 @@ from .common import (
     not_found_body,
     split_extension,
 )
+from .document_bytes import document_bytes
 from .terms import TermLabels, term_labels
 from .view import Place, entity_view
 
@@ -175,7 +176,8 @@ def _rdf_document(request: Request, iri: str, path: str, media: str, *, explicit
                   cached_only: bool = False) -> Response | None:
     """The RDF document about ``iri`` in ``media``; None when ``cached_only`` and it is not cached.
 
-    Made with one query (:func:`document_triples`) and kept in the runtime's document cache.
+    Read with :func:`document_triples` (pattern reads on the embedded store, one CONSTRUCT on a
+    remote one), written by :func:`document_bytes` and kept in the runtime's document cache.
     """
     ctx = get_context(request)
     tag = etag(request, media, "", request.url.query)
@@ -187,8 +189,8 @@ def _rdf_document(request: Request, iri: str, path: str, media: str, *, explicit
     if body is None:
         if cached_only:
             return None
-        triples = document_triples(ctx.store, iri)
-        body = serialize_graph(triples, media, context_ref=_context_url(request))
+        triples = document_triples(ctx.store, iri, vocabulary=ctx.vocabulary)
+        body = document_bytes(triples, media, context_ref=_context_url(request))
         ctx.documents.put(iri, media, body)
     return Response(body, media_type=content_type(media), headers=headers)
 
