@@ -230,9 +230,10 @@ class VocabularyLabels:
 
     Every document carries the labels of its properties and of its subject's classes (the
     CONSTRUCT's label branch): the same few hundred terms in every document, two pattern reads
-    each, which would be a third of an uncached document's reads. The release never changes while
-    it is served (as for the runtime's document cache), so what was read stays right. Bounded: past
-    ``max_terms`` terms the rest are read every time (a graph that uses so many is not the common case).
+    each (in a synthetic unit's document 8 of the 10 IRIs whose labels it holds, 16 of its 22
+    reads). The release never changes while it is served (as for the runtime's document cache), so
+    what was read stays right. Bounded: past ``max_terms`` terms the rest are read every time (a
+    graph that uses so many is not the common case).
     """
 
     def __init__(self, store: pyoxigraph.Store, *, max_terms: int = 4096) -> None:
@@ -255,6 +256,9 @@ class VocabularyLabels:
 
     def __len__(self) -> int:
         return len(self._labels)
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._labels
 
 
 def _labels_of(store: pyoxigraph.Store, term: NamedNode) -> tuple[Triple, ...]:

@@ -8,10 +8,8 @@ for the prefixes it needs, and JSON-LD built as dictionaries and then indented b
 - the statements are sorted once by their N-Triples lines, which pyoxigraph writes for all of
   them in one call (the order is ``sort_triples``': UTF-8 bytes sort as the text does, and the
   line's closing `` .`` sorts before anything that could continue a term);
-- the prefixes Turtle declares are the namespaces whose ``<namespace`` occurs in those lines (one
-  substring search per prefix over the whole text, in C), and ``xsd`` when a plain string literal
-  is there — what ``serialize_graph`` declares, except that a literal that quotes ``<namespace``
-  declares one more prefix, which changes no statement;
+- the prefixes Turtle declares are found by looking at each distinct term once (a document names
+  its entity, its properties and its neighbours many times);
 - Turtle is written by ``pyoxigraph.serialize``, N-Triples joined from the sorted lines;
 - JSON-LD is written as text in one pass, with what each IRI becomes (its compact form, its
   ``{"@id": …}`` block at each depth) remembered across documents.
@@ -40,8 +38,6 @@ JSON_LD = "application/ld+json"
 FAST_FORMATS = frozenset({TURTLE, N_TRIPLES, JSON_LD})
 
 _XSD = PREFIXES["xsd"]
-#: (prefix, b"<namespace") in prefix order, as ``serialize_graph`` declares them
-_PREFIX_MARKS = tuple((prefix, ("<" + namespace).encode("utf-8")) for prefix, namespace in sorted(PREFIXES.items()))
 _ENTITY_SPACE = "https://w3id.org/clair-kg/id/"  # ids stay whole in JSON-LD (rdfio._node_ref)
 _ALIAS_OF = {iri: key for key, iri in TERM_ALIASES.items()}
 
@@ -64,11 +60,30 @@ def document_bytes(triples: Iterable[Triple], media_type: str, *, context_ref: s
     ordered = [statements[i] for i in _unique(order, lines)]
     if media_type == JSON_LD:
         return _jsonld(ordered)
-    text = b"\n".join(lines)
-    prefixes = {prefix: PREFIXES[prefix] for prefix, mark in _PREFIX_MARKS if mark in text}
-    if "xsd" not in prefixes and any(line.endswith(b'" .') for line in lines):
-        prefixes = dict(sorted({**prefixes, "xsd": _XSD}.items()))  # a plain literal's datatype is xsd:string
-    return serialize(ordered, format=RdfFormat.TURTLE, prefixes=prefixes) or b""
+    return serialize(ordered, format=RdfFormat.TURTLE, prefixes=_prefixes(ordered)) or b""
+
+
+def _prefixes(triples: list[Triple]) -> dict[str, str]:
+    """The prefixes ``serialize_graph`` declares for ``triples``: those of every IRI, ``xsd`` for a
+    literal typed in it (a plain literal too: its datatype is ``xsd:string``), in prefix order.
+
+    Each distinct term is looked at once (a document names the same few IRIs many times).
+    """
+    terms: set[object] = set()
+    for t in triples:
+        terms.update((t.subject, t.predicate, t.object))
+    used: dict[str, str] = {}
+    for term in terms:
+        if isinstance(term, NamedNode):
+            used.update(_prefixes_of(term.value))
+        elif isinstance(term, Literal) and term.datatype.value.startswith(_XSD):
+            used["xsd"] = _XSD
+    return dict(sorted(used.items()))
+
+
+@lru_cache(maxsize=65536)  # the same few hundred properties, classes and neighbours in every document
+def _prefixes_of(iri: str) -> tuple[tuple[str, str], ...]:
+    return tuple((prefix, namespace) for prefix, namespace in PREFIXES.items() if iri.startswith(namespace))
 
 
 def _unique(order: list[int], lines: list[bytes]) -> list[int]:

@@ -41,6 +41,7 @@ from .common import (
     local_href,
     negotiate_doc,
     not_found_body,
+    query_string,
     split_extension,
 )
 from .document_bytes import document_bytes
@@ -63,8 +64,8 @@ def dereference(kind: str, slug: str, request: Request) -> Response:
     if not _exists(request, path, iri):
         return _not_found(request, media, iri, kind)
     target = f"/doc/{path}" + (f".{ext}" if ext else "")
-    if request.url.query:
-        target += "?" + request.url.query
+    if query := query_string(request):
+        target += "?" + query
     headers = {"Vary": "Accept", "Cache-Control": "public, max-age=300"}
     return RedirectResponse(target, status_code=303, headers=headers)
 
@@ -180,7 +181,7 @@ def _rdf_document(request: Request, iri: str, path: str, media: str, *, explicit
     remote one), written by :func:`document_bytes` and kept in the runtime's document cache.
     """
     ctx = get_context(request)
-    tag = etag(request, media, "", request.url.query)
+    tag = etag(request, media, "", query_string(request))
     # RDF does not depend on the reader's language; a suffix fixes the format outright.
     headers = {**standard_headers(tag, vary=None if explicit else "Accept"), "Link": alternates(request, path, media)}
     if not_modified(request, tag):  # answered before the store is asked
@@ -202,7 +203,7 @@ def _document(request: Request, iri: str, path: str, media: str, *, explicit: bo
         assert response is not None
         return response
     lang = pick_language(request)
-    tag = etag(request, media, lang, request.url.query)
+    tag = etag(request, media, lang, query_string(request))
     link = alternates(request, path, media)
     vary = "Accept-Language, Cookie" if explicit else "Accept, Accept-Language, Cookie"
     headers = {**standard_headers(tag, vary=vary), "Link": link, "Content-Language": lang}
