@@ -262,9 +262,14 @@ class VocabularyLabels:
 
 
 def _labels_of(store: pyoxigraph.Store, term: NamedNode) -> tuple[Triple, ...]:
-    """``term``'s ``skos:prefLabel`` and ``rdfs:label`` statements with a literal (in the default graph)."""
-    return tuple(quad.triple for lp in _LABEL_NODES for quad in store.quads_for_pattern(term, lp, None, _DEFAULT_GRAPH)
-                 if isinstance(quad.object, Literal))
+    """``term``'s ``skos:prefLabel`` and ``rdfs:label`` statements with a literal (in the default graph).
+
+    Asked of every graph and the default graph's kept: pyoxigraph starts a read of one named graph
+    (the default graph too) several times slower than a read of all of them (measured: about
+    4 µs against 0.3), and a label is in two graphs (its source's and the merge), not more.
+    """
+    return tuple(quad.triple for lp in _LABEL_NODES for quad in store.quads_for_pattern(term, lp, None)
+                 if isinstance(quad.graph_name, DefaultGraph) and isinstance(quad.object, Literal))
 
 
 def document_from_patterns(store: pyoxigraph.Store, iri: str, *,

@@ -114,41 +114,36 @@ def _context_text() -> str:
     return empty[len(head):-len(tail)]
 
 
-@lru_cache(maxsize=65536)
-def _id_block(ref: str, level: int) -> str:
-    return "{\n" + " " * (level + 1) + '"@id": ' + encode_basestring(ref) + "\n" + " " * level + "}"
-
-
 def _node_ref(term: NamedNode | BlankNode) -> str:
     return "_:" + term.value if isinstance(term, BlankNode) else _ref(term.value)
 
 
-#: a value: ("id", ref) | ("str", text) | ("lang", text, tag) | ("typed", text, datatype)
-_Value = tuple[str, ...]
+@lru_cache(maxsize=65536)
+def _iri_value(iri: str) -> str:
+    """An IRI object at level 3: ``{"@id": …}``."""
+    return '{\n    "@id": ' + encode_basestring(_ref(iri)) + "\n   }"
 
 
-def _value(term: object) -> _Value:
-    if isinstance(term, NamedNode | BlankNode):
-        return ("id", _node_ref(term))
+@lru_cache(maxsize=65536)
+def _type_value(iri: str) -> str:
+    return encode_basestring(compact_iri(iri))
+
+
+def _value(term: object) -> str:
+    """An object at level 3 (one level deeper: each line break followed by one more space)."""
+    if isinstance(term, NamedNode):
+        return _iri_value(term.value)
+    if isinstance(term, BlankNode):
+        return '{\n    "@id": ' + encode_basestring("_:" + term.value) + "\n   }"
     assert isinstance(term, Literal), "documents hold IRIs, blank nodes and literals"
-    if term.language:
-        return ("lang", term.value, term.language)
+    language = term.language
+    if language:
+        return '{\n    "@value": ' + encode_basestring(term.value) + ',\n    "@language": ' + encode_basestring(
+            language) + "\n   }"
     datatype = term.datatype.value
     if datatype == XSD_STRING:
-        return ("str", term.value)
-    return ("typed", term.value, compact_iri(datatype))
-
-
-def _render(value: _Value, level: int) -> str:
-    kind = value[0]
-    if kind == "id":
-        return _id_block(value[1], level)
-    if kind == "str":
-        return encode_basestring(value[1])
-    pad = "\n" + " " * (level + 1)
-    second = '"@language": ' if kind == "lang" else '"@type": '
-    return ("{" + pad + '"@value": ' + encode_basestring(value[1]) + "," + pad + second + encode_basestring(value[2])
-            + "\n" + " " * level + "}")
+        return encode_basestring(term.value)  # a string has no line break: the same at any level
+    return '{\n    "@value": ' + encode_basestring(term.value) + ',\n    "@type": ' + _type_value(datatype) + "\n   }"
 
 
 def _key_order(key: str) -> tuple[bool, str]:
@@ -156,7 +151,7 @@ def _key_order(key: str) -> tuple[bool, str]:
 
 
 def _jsonld(ordered: list[Triple]) -> bytes:
-    nodes: dict[str, dict[str, list[_Value]]] = {}
+    nodes: dict[str, dict[str, list[str]]] = {}
     for t in ordered:
         subject = t.subject
         assert isinstance(subject, NamedNode | BlankNode)
@@ -166,7 +161,7 @@ def _jsonld(ordered: list[Triple]) -> bytes:
             props = nodes[sid] = {}
         predicate, obj = t.predicate.value, t.object
         if predicate == RDF_TYPE and isinstance(obj, NamedNode):
-            props.setdefault("@type", []).append(("str", compact_iri(obj.value)))
+            props.setdefault("@type", []).append(_type_value(obj.value))
         else:
             props.setdefault(_key(predicate), []).append(_value(obj))
     parts = []
@@ -176,9 +171,9 @@ def _jsonld(ordered: list[Triple]) -> bytes:
             values = props[key]
             node += [",\n   ", encode_basestring(key), ": "]
             if len(values) == 1:
-                node.append(_render(values[0], 3))
+                node.append(values[0])
             else:
-                node += ["[", ",".join("\n    " + _render(v, 4) for v in values), "\n   ]"]
+                node += ["[", ",".join("\n    " + v.replace("\n", "\n ") for v in values), "\n   ]"]
         node.append("\n  }")
         parts.append("".join(node))
     graph = "[" + ",".join("\n  " + part for part in parts) + "\n ]" if parts else "[]"
