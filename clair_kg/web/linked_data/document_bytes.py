@@ -1,9 +1,10 @@
 """An entity document's bytes: the same bytes :func:`~clair_kg.publish.rdfio.serialize_graph` writes,
 in less of Python's time.
 
-An uncached ``/doc/…`` request spends as long writing its document as reading it, and most of that
-was Python-level work per term: three ``str()`` calls per statement to sort, a look at every term
-for the prefixes it needs, and JSON-LD built as dictionaries and then indented by recursion. Here:
+Once an uncached ``/doc/…`` document is read without SPARQL, writing it costs as much as reading
+it, and most of that was Python-level work per term: three ``str()`` calls per statement to sort, a
+look at every term for the prefixes it needs, and JSON-LD built as dictionaries and then indented
+by recursion. Here:
 
 - the statements are sorted once by their N-Triples lines, which pyoxigraph writes for all of
   them in one call (the order is ``sort_triples``': UTF-8 bytes sort as the text does, and the
@@ -12,10 +13,11 @@ for the prefixes it needs, and JSON-LD built as dictionaries and then indented b
   its entity, its properties and its neighbours many times);
 - Turtle is written by ``pyoxigraph.serialize``, N-Triples joined from the sorted lines;
 - JSON-LD is written as text in one pass, with what each IRI becomes (its compact form, its
-  ``{"@id": …}`` block at each depth) remembered across documents.
+  ``{"@id": …}`` block) remembered across documents.
 
-``tests/test_document_bytes.py`` checks the bytes equal ``serialize_graph``'s for every entity of
-the CLAIR graph and of a synthetic one. RDF/XML (rarely asked for) is left to ``serialize_graph``.
+``tests/test_entity_documents.py`` checks the bytes equal ``serialize_graph``'s for every entity of
+the CLAIR graph and of a synthetic one, and for awkward statements. RDF/XML (rarely asked for) is
+left to ``serialize_graph``.
 """
 
 from __future__ import annotations
