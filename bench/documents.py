@@ -11,7 +11,8 @@ For each size (default 10^4, 10^5, 10^6 statements) it:
 3. picks entities spread over the synthetic graph (organisations, units, cities, countries,
    memberships) and checks, for a sample of them, that ours' Turtle and JSON-LD documents and
    oxigraph's answer to the document's CONSTRUCT (:func:`clair_kg.entity_graph.document_query`, the
-   query ours evaluates) are the same graph;
+   query that defines a document: ours reads the same graph with pyoxigraph's pattern matching,
+   :func:`clair_kg.entity_graph.document_from_patterns`) are the same graph;
 4. drives each mix with wrk (16 connections, ``--duration`` seconds), side by side in ABAB order,
    ``--rounds`` times:
 

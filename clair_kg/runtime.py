@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
-from .entity_graph import entity_iris
+from .entity_graph import VocabularyLabels, entity_iris
 from .errors import StoreUnavailable
 from .named_queries import NamedQueries
 from .project import Project
@@ -145,6 +145,8 @@ class Runtime:
     sources: Once[dict[str, SourceInfo]]
     #: rendered RDF documents (Turtle, JSON-LD, …) of this release, by IRI and media type
     documents: DocumentCache
+    #: the labels of the properties and classes entity documents repeat, read once (embedded store)
+    vocabulary: VocabularyLabels | None
     #: what ETags are made from: the release and the named queries it serves
     etag_seed: str = field(init=False)
 
@@ -194,6 +196,7 @@ def build_runtime(
         entities=Once(lambda: entity_iris(store, settings.base_iri)),
         sources=Once(lambda: source_infos(store)),
         documents=DocumentCache(settings.cache_size),
+        vocabulary=VocabularyLabels.of_store(store),
     )
     parts: tuple[Once[Any], ...] = (runtime.labels, runtime.graph_sizes, runtime.terms, runtime.entities,
                                     runtime.sources)

@@ -18,6 +18,7 @@ __all__ = [
     "negotiate_doc",
     "not_found_body",
     "publication",
+    "query_string",
     "rdf_document_response",
     "split_extension",
 ]
@@ -140,7 +141,14 @@ def rdf_document_response(
 
 
 def etag(request: Request, *parts: str) -> str:
-    return etag_for(get_context(request).etag_seed, request.url.path, *parts)
+    # the path as the server read it (``request.url`` would build the whole URL, host header and all)
+    return etag_for(get_context(request).etag_seed, request.scope["path"], *parts)
+
+
+def query_string(request: Request) -> str:
+    """The request's query string (``request.url.query``, without building the URL)."""
+    raw: bytes = request.scope.get("query_string", b"")
+    return raw.decode()
 
 
 def publication(request: Request) -> Publication:

@@ -24,7 +24,7 @@ from ...entity_graph import EntityDocument, describe, document_triples, pick_lab
 from ...errors import ClairKgError
 from ...project import ENTITY_PATH_PATTERN
 from ...provenance import SOURCE_PROPERTIES, SourceInfo
-from ...publish.rdfio import jsonld_context, serialize_graph
+from ...publish.rdfio import jsonld_context
 from ...store import EmbeddedStore, Store
 from ..context import get_context
 from ..http import etag_for, not_modified, not_modified_response, standard_headers
@@ -41,8 +41,10 @@ from .common import (
     local_href,
     negotiate_doc,
     not_found_body,
+    query_string,
     split_extension,
 )
+from .document_bytes import document_bytes
 from .terms import TermLabels, term_labels
 from .view import Place, entity_view
 
@@ -62,8 +64,8 @@ def dereference(kind: str, slug: str, request: Request) -> Response:
     if not _exists(request, path, iri):
         return _not_found(request, media, iri, kind)
     target = f"/doc/{path}" + (f".{ext}" if ext else "")
-    if request.url.query:
-        target += "?" + request.url.query
+    if query := query_string(request):
+        target += "?" + query
     headers = {"Vary": "Accept", "Cache-Control": "public, max-age=300"}
     return RedirectResponse(target, status_code=303, headers=headers)
 
@@ -175,10 +177,11 @@ def _rdf_document(request: Request, iri: str, path: str, media: str, *, explicit
                   cached_only: bool = False) -> Response | None:
     """The RDF document about ``iri`` in ``media``; None when ``cached_only`` and it is not cached.
 
-    Made with one query (:func:`document_triples`) and kept in the runtime's document cache.
+    Read with :func:`document_triples` (pattern reads on the embedded store, one CONSTRUCT on a
+    remote one), written by :func:`document_bytes` and kept in the runtime's document cache.
     """
     ctx = get_context(request)
-    tag = etag(request, media, "", request.url.query)
+    tag = etag(request, media, "", query_string(request))
     # RDF does not depend on the reader's language; a suffix fixes the format outright.
     headers = {**standard_headers(tag, vary=None if explicit else "Accept"), "Link": alternates(request, path, media)}
     if not_modified(request, tag):  # answered before the store is asked
@@ -187,8 +190,8 @@ def _rdf_document(request: Request, iri: str, path: str, media: str, *, explicit
     if body is None:
         if cached_only:
             return None
-        triples = document_triples(ctx.store, iri)
-        body = serialize_graph(triples, media, context_ref=_context_url(request))
+        triples = document_triples(ctx.store, iri, vocabulary=ctx.vocabulary)
+        body = document_bytes(triples, media, context_ref=_context_url(request))
         ctx.documents.put(iri, media, body)
     return Response(body, media_type=content_type(media), headers=headers)
 
@@ -200,7 +203,7 @@ def _document(request: Request, iri: str, path: str, media: str, *, explicit: bo
         assert response is not None
         return response
     lang = pick_language(request)
-    tag = etag(request, media, lang, request.url.query)
+    tag = etag(request, media, lang, query_string(request))
     link = alternates(request, path, media)
     vary = "Accept-Language, Cookie" if explicit else "Accept, Accept-Language, Cookie"
     headers = {**standard_headers(tag, vary=vary), "Link": link, "Content-Language": lang}
