@@ -11,7 +11,7 @@ A shapes graph that uses anything else (SPARQL constraints, rules, custom compon
 
 from __future__ import annotations
 
-__all__ = ["Result", "Unsupported", "check_supported", "validate"]
+__all__ = ["Result", "ShapesGraph", "Unsupported", "check_supported", "validate"]
 
 from collections.abc import Sequence
 

@@ -49,8 +49,9 @@ class DataGraph:
     def outgoing(self, s: Term) -> list[tuple[pyoxigraph.NamedNode, Term]]:
         if isinstance(s, pyoxigraph.Literal):
             return []
-        found = [(q.predicate, q.object) for q in self._quads(s, None, None)]
-        return found if self._only is not None else list(dict.fromkeys(found))  # type: ignore[return-value]
+        found: list[tuple[pyoxigraph.NamedNode, Term]] = [
+            (q.predicate, q.object) for q in self._quads(s, None, None)]  # type: ignore[misc]
+        return found if self._only is not None else list(dict.fromkeys(found))
 
     def subjects_of(self, p: pyoxigraph.NamedNode) -> list[Term]:
         return list(dict.fromkeys(q.subject for q in self._quads(None, p, None)))  # type: ignore[misc]
@@ -88,8 +89,8 @@ class DataGraph:
 
     def select(self, query: str) -> list[Term]:
         """The ``?this`` of a SPARQL target's SELECT over this graph."""
-        default = None if self._only is not None and isinstance(self._only, pyoxigraph.DefaultGraph) else [
-            n for n in self._names if isinstance(n, pyoxigraph.NamedNode)]
+        default: list[pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.DefaultGraph] | None = (
+            None if isinstance(self._only, pyoxigraph.DefaultGraph) else list(self._names))
         solutions = self.store.query(query, default_graph=default)
         if not isinstance(solutions, pyoxigraph.QuerySolutions):
             return []

@@ -46,7 +46,8 @@ class Repeat:
 
 Path = Predicate | Inverse | Sequence | Alternative | Repeat
 
-_REPEAT = {SH.zeroOrMorePath: (0, None), SH.oneOrMorePath: (1, None), SH.zeroOrOnePath: (0, 1)}
+_REPEAT: dict[Node, tuple[int, int | None]] = {
+    SH.zeroOrMorePath: (0, None), SH.oneOrMorePath: (1, None), SH.zeroOrOnePath: (0, 1)}
 
 
 def read_path(g: Graph, node: Node, depth: int = 0) -> Path:

@@ -268,7 +268,7 @@ def _constraints(g: Graph, node: Node, kind: str, value: Node) -> list[Constrain
         if not _boolean(value):
             return []
         if kind == "closed":
-            allowed = {p for ps in g.objects(node, SH.property) for p in g.objects(ps, SH.path)
+            allowed: set[Node] = {p for ps in g.objects(node, SH.property) for p in g.objects(ps, SH.path)
                        if isinstance(p, URIRef)}
             for ignored in g.objects(node, SH.ignoredProperties):
                 allowed |= set(_list(g, ignored))
