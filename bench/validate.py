@@ -15,6 +15,8 @@ under ``/usr/bin/time -v``, each run in a fresh process:
 Runs 2–5 are never cache hits (the data or the shapes changed); they validate again only the focus
 nodes the change can affect (:mod:`clair_kg.validate_scope`). ``--compare`` also validates each
 changed project from scratch (``CLAIR_KG_NO_CACHE=1``) and checks that the reports are identical.
+``--pyshacl-cold N`` first validates the project cold N times with pyshacl and N times with
+:mod:`clair_kg.shacl`, alternating, and checks that their reports are identical.
 Prints one row per run: wall time, peak resident memory (max RSS), exit status, the verdict.
 """
 
@@ -63,9 +65,12 @@ def make_project(folder: Path, size: int, parts: int) -> int:
     return statements
 
 
-def validate(project: Path, name: str, *, no_cache: bool = False) -> Run:
+def validate(project: Path, name: str, *, no_cache: bool = False, engine: str | None = None) -> Run:
     env = dict(os.environ)
     env.pop("CLAIR_KG_PROJECT", None)
+    env.pop("CLAIR_KG_SHACL_ENGINE", None)
+    if engine:
+        env["CLAIR_KG_SHACL_ENGINE"] = engine
     if no_cache:
         env["CLAIR_KG_NO_CACHE"] = "1"
     else:
@@ -101,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-shapes", action="store_true", help="leave out the shapes-changed run")
     parser.add_argument("--workdir", type=Path, help="where to build the project (default: a temporary folder)")
     parser.add_argument("--save", type=Path, help="write each run's JSON report into this folder")
+    parser.add_argument("--pyshacl-cold", type=int, default=0, metavar="N",
+                        help="first run N cold validations with pyshacl (CLAIR_KG_SHACL_ENGINE=pyshacl) and N with "
+                             "clair_kg.shacl, alternating (ABAB), and check their reports are identical")
     parser.add_argument("--final-from-scratch", action="store_true",
                         help="make every change first, then validate once from scratch (to compare with "
                              "a --save'd planted-error report, from another process)")
@@ -133,6 +141,15 @@ def main(argv: list[str] | None = None) -> int:
             if not same:
                 mismatches.append(name)
 
+    for n in range(args.pyshacl_cold):
+        for engine in ("pyshacl", "clair_kg.shacl"):
+            run = validate(project, f"cold, {engine} ({n + 1})", no_cache=True,
+                           engine="pyshacl" if engine == "pyshacl" else None)
+            runs.append(run)
+            print(f"  {run.name}: {run.seconds:.1f} s, {run.max_rss_mb:,.0f} MB, exit {run.status}, {run.verdict}; "
+                  f"load average {os.getloadavg()[0]:.2f}", flush=True)
+        if runs[-1].report != runs[-2].report:
+            mismatches.append(f"cold, pyshacl and clair_kg.shacl ({n + 1})")
     step("cold")
     offices = project / "data" / "clair-offices-en" / "offices.ttl"
     offices.write_text(offices.read_text(encoding="utf-8") + '\n<office/london> skos:altLabel "JLGC London"@en .\n',

@@ -141,5 +141,17 @@ clairsh:NoOfficeNamedLondonShape a sh:NodeShape ;
     with caplog.at_level(logging.INFO, logger="clair_kg.validate"):
         slow = validate_scoped(load_sources(project_copy))
     assert slow.engine == ENGINE_PYSHACL
-    assert any("SHACL engine: pyshacl" in r.getMessage() and "sparql" in r.getMessage() for r in caplog.records)
+    assert any("SHACL engine: pyshacl" in r.getMessage() and "sparql" in r.getMessage() and r.levelname == "WARNING"
+               for r in caplog.records)
     assert "no unit may be called London" in {f.message for f in slow.report.findings}
+
+
+def test_the_environment_can_ask_for_pyshacl(project_copy: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    file, text, replacement, affected = CHANGES["city-type-read-by-an-office-elsewhere"]
+    _edit(project_copy, file, text, replacement)
+    fast = validate_scoped(load_sources(project_copy))
+    monkeypatch.setenv("CLAIR_KG_SHACL_ENGINE", "pyshacl")
+    slow = validate_scoped(load_sources(project_copy))
+    assert (fast.engine, slow.engine) == (ENGINE_FAST, ENGINE_PYSHACL)
+    assert affected in {f.focus_node for f in fast.report.findings}
+    assert fast.report == slow.report  # every finding, located: file and line
