@@ -28,11 +28,36 @@ class DataGraph:
         self._only = self._names[0] if len(self._names) == 1 else None
         self._allowed = frozenset(self._names)
         self._supers: dict[Term, frozenset[Term]] = {}
+        self._filter_all = True
+        self._outside_subjects, self._outside_objects = self._outside() if self._only is None else (set(), set())
+
+    #: the most statements outside the data graphs for which :meth:`_outside` keeps their nodes
+    OUTSIDE_LIMIT = 100_000
+
+    def _outside(self) -> tuple[set[Term], set[Term]]:
+        """The subjects and objects of the store's statements in graphs that are not validated (the
+        shapes graph, when a release validates its own store): a look-up about any other node needs
+        no filtering by graph. With too many such statements, every look-up is filtered instead."""
+        others = [g for g in (pyoxigraph.DefaultGraph(), *self.store.named_graphs()) if g not in self._allowed]
+        subjects: set[Term] = set()
+        objects: set[Term] = set()
+        for graph in others:
+            for n, q in enumerate(self.store.quads_for_pattern(None, None, None, graph)):
+                if n + len(subjects) > self.OUTSIDE_LIMIT:
+                    self._filter_all = True
+                    return set(), set()
+                subjects.add(q.subject)  # type: ignore[arg-type]
+                objects.add(q.object)  # type: ignore[arg-type]
+        self._filter_all = False
+        return subjects, objects
 
     def _quads(self, s: _Subject | None, p: pyoxigraph.NamedNode | None,
                o: Term | None) -> Iterable[pyoxigraph.Quad]:
         if self._only is not None:
             return self.store.quads_for_pattern(s, p, o, self._only)
+        if not self._filter_all and (s is not None and s not in self._outside_subjects
+                                     or o is not None and o not in self._outside_objects):
+            return self.store.quads_for_pattern(s, p, o, None)  # no statement of another graph matches
         allowed = self._allowed
         return (q for q in self.store.quads_for_pattern(s, p, o, None) if q.graph_name in allowed)
 

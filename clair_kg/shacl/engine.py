@@ -46,6 +46,14 @@ class Engine:
         self.shapes = shapes.shapes
         self.data = data
         self._conforms: dict[tuple[Node, Term], bool] = {}
+        # each shape's constraints as (the method that checks it, its parameter), looked up once
+        self._plans: dict[Node, list[tuple[Any, Any]]] = {}
+
+    def _plan(self, shape: Shape) -> list[tuple[Any, Any]]:
+        plan = self._plans.get(shape.node)
+        if plan is None:
+            plan = self._plans[shape.node] = [(getattr(self, "_" + c.kind), c.value) for c in shape.constraints]
+        return plan
 
     def run(self) -> list[Result]:
         results: list[Result] = []
@@ -81,9 +89,8 @@ class Engine:
         if shape.deactivated:
             return
         nodes = [focus] if shape.path is None else values(self.data, shape.path, focus)
-        for constraint in shape.constraints:
-            check = getattr(self, "_" + constraint.kind)
-            for value, kind, path in check(constraint.value, focus, nodes):
+        for check, parameter in self._plan(shape):
+            for value, kind, path in check(parameter, focus, nodes):
                 yield Result(focus, path if path is not None else shape.path_node, value, shape.node,
                              component(kind), shape.severity, shape.messages)
         for prop in shape.properties:
@@ -239,6 +246,8 @@ class Engine:
         return self._each(nodes, "in", lambda v: v in members)
 
 
+_RDFS_LITERAL, _RDFS_DATATYPE, _RDF_LANG_STRING = RDFS.Literal, RDFS.Datatype, RDF.langString
+_XSD_STRING = URIRef(XSD_STRING)
 _NODE_KIND = {pyoxigraph.NamedNode: "IRI", pyoxigraph.BlankNode: "BlankNode", pyoxigraph.Literal: "Literal"}
 
 
@@ -246,13 +255,13 @@ def _has_datatype(v: Term, datatype: URIRef) -> bool:
     """pyshacl's reading of sh:datatype: the literal's datatype, and a well-formed lexical form."""
     if not isinstance(v, pyoxigraph.Literal):
         return False
-    if datatype == RDFS.Literal:
+    if datatype == _RDFS_LITERAL:
         return True
     if v.language:
-        return datatype == RDF.langString
+        return datatype == _RDF_LANG_STRING
     if v.datatype.value == XSD_STRING:
-        return datatype == URIRef(XSD_STRING)
-    if datatype == RDFS.Datatype:
+        return datatype == _XSD_STRING
+    if datatype == _RDFS_DATATYPE:
         return True
     if v.datatype.value != str(datatype):
         return False
