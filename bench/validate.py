@@ -16,7 +16,8 @@ Runs 2–5 are never cache hits (the data or the shapes changed); they validate 
 nodes the change can affect (:mod:`clair_kg.validate_scope`). ``--compare`` also validates each
 changed project from scratch (``CLAIR_KG_NO_CACHE=1``) and checks that the reports are identical.
 ``--pyshacl-cold N`` first validates the project cold N times with pyshacl and N times with
-:mod:`clair_kg.shacl`, alternating, and checks that their reports are identical.
+:mod:`clair_kg.shacl`, alternating, and checks that their reports are identical; and validates the
+planted error from scratch with pyshacl too, whose report (40 findings, located) must be the same.
 Prints one row per run: wall time, peak resident memory (max RSS), exit status, the verdict.
 """
 
@@ -140,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"{whole.verdict}; report identical: {same}", flush=True)
             if not same:
                 mismatches.append(name)
+        if args.pyshacl_cold and name.startswith("planted"):  # findings to compare, not only "conforms"
+            slow = validate(project, name + " (from scratch, pyshacl)", no_cache=True, engine="pyshacl")
+            runs.append(slow)
+            same = slow.report == run.report
+            print(f"  {slow.name}: {slow.seconds:.1f} s, {slow.max_rss_mb:,.0f} MB, exit {slow.status}, "
+                  f"{slow.verdict}; report identical: {same}", flush=True)
+            if not same:
+                mismatches.append(name + " (pyshacl)")
 
     for n in range(args.pyshacl_cold):
         for engine in ("pyshacl", "clair_kg.shacl"):
