@@ -49,7 +49,7 @@ from .namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
 from .project import Project
 from .queryfile import read_query_file
 from .sources import Location, SourceFile, SourceSet, StatementIndex, load_sources
-from .validate_scope import Scope, scope, shapes_reach, sparql_targets, term_key
+from .validate_scope import Scope, nodes, scope, shapes_reach, sparql_targets, term_key
 
 CHECK = Namespace("https://w3id.org/clair-kg/checks#")
 _log = logging.getLogger(__name__)
@@ -285,7 +285,10 @@ def validate_scoped(sources: SourceSet, *, before: bytes | None = None,
     read = _fast_engine(shapes)
     if scoped is None:
         if read is not None:
-            results = _run_fast(read, shapes, sources.store, sources.data_graph_iris)
+            # the SPARQL targets ran already (for the cache): their nodes, not a second run
+            selected = {select: [n for n in nodes(sorted(keys)) if not isinstance(n, pyoxigraph.Triple)]
+                        for select, keys in (targeted or {}).items()}
+            results = _run_fast(read, shapes, sources.store, sources.data_graph_iris, selected)
         else:
             results = _run_shacl(sources.data_graph(), shapes, ontology)
     else:
@@ -349,11 +352,11 @@ def _fast_engine(shapes: Graph) -> shacl.ShapesGraph | None:
     return read
 
 
-def _run_fast(read: shacl.ShapesGraph, shapes: Graph, store: pyoxigraph.Store,
-              graphs: tuple[str, ...] | None) -> list[ShaclResult]:
+def _run_fast(read: shacl.ShapesGraph, shapes: Graph, store: pyoxigraph.Store, graphs: tuple[str, ...] | None,
+              selected: dict[str, list[shacl.Term]] | None = None) -> list[ShaclResult]:
     names: dict[Node, str] = {}
     found: list[ShaclResult] = []
-    for r in shacl.validate(store, read, graphs):
+    for r in shacl.validate(store, read, graphs, selected=selected):
         name = names.get(r.shape)
         if name is None:
             name = names[r.shape] = shape_name(shapes, r.shape)

@@ -34,7 +34,7 @@ module computes:
 
 from __future__ import annotations
 
-__all__ = ["Reach", "Scope", "changed_quads", "scope", "shapes_reach", "sparql_targets", "term_key"]
+__all__ = ["Reach", "Scope", "changed_quads", "nodes", "scope", "shapes_reach", "sparql_targets", "term_key"]
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -274,6 +274,12 @@ def scope(sources: SourceSet, before: bytes, reach: Reach, *,
             if _targets(sub, select, None) & keys != now[select] & keys:
                 return None
     return Scope(focus=keys, triples=frozenset(triples))
+
+
+def nodes(keys: Iterable[str]) -> list[Term]:
+    """Terms back from their N-Triples keys, in the order given (parsed as one document)."""
+    text = "".join(f"<urn:s> <urn:p> {key} .\n" for key in keys)
+    return [q.object for q in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.N_TRIPLES)] if text else []
 
 
 def _node(key: str) -> Term:

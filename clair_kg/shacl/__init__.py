@@ -11,9 +11,9 @@ A shapes graph that uses anything else (SPARQL constraints, rules, custom compon
 
 from __future__ import annotations
 
-__all__ = ["Result", "ShapesGraph", "Unsupported", "check_supported", "validate"]
+__all__ = ["Result", "ShapesGraph", "Term", "Unsupported", "check_supported", "validate"]
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyoxigraph
 from rdflib import Graph
@@ -22,6 +22,7 @@ from .data import DataGraph
 from .engine import Engine, Result
 from .paths import Unsupported
 from .shapes import ShapesGraph, read_shapes
+from .terms import Term
 
 
 def check_supported(shapes: Graph) -> ShapesGraph:
@@ -31,11 +32,12 @@ def check_supported(shapes: Graph) -> ShapesGraph:
     return read_shapes(shapes)
 
 
-def validate(store: pyoxigraph.Store, shapes: Graph | ShapesGraph,
-             graphs: Sequence[str] | None = None) -> list[Result]:
+def validate(store: pyoxigraph.Store, shapes: Graph | ShapesGraph, graphs: Sequence[str] | None = None, *,
+             selected: Mapping[str, Sequence[Term]] | None = None) -> list[Result]:
     """Validate the data of ``store`` — its default graph, or the union of the named ``graphs`` —
-    against ``shapes``.
+    against ``shapes``. ``selected``: what each SPARQL target's SELECT (its text) selects on that
+    data, if the caller ran it already (a target not in it is run here).
 
     :raises Unsupported: the shapes use a feature this engine does not evaluate."""
     read = shapes if isinstance(shapes, ShapesGraph) else read_shapes(shapes)
-    return Engine(read, DataGraph(store, graphs)).run()
+    return Engine(read, DataGraph(store, graphs), selected).run()

@@ -7,7 +7,7 @@ of the same node many times (a label's language, a city's country)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +42,11 @@ _Violation = tuple[Term | None, str, Node | None]
 
 
 class Engine:
-    def __init__(self, shapes: ShapesGraph, data: DataGraph) -> None:
+    def __init__(self, shapes: ShapesGraph, data: DataGraph,
+                 selected: Mapping[str, Sequence[Term]] | None = None) -> None:
         self.shapes = shapes.shapes
         self.data = data
+        self.selected = selected or {}  # what SPARQL targets select, when the caller ran them already
         self._conforms: dict[tuple[Node, Term], bool] = {}
         # each shape's constraints as (the method that checks it, its parameter), looked up once
         self._plans: dict[Node, list[tuple[Any, Any]]] = {}
@@ -74,7 +76,8 @@ class Engine:
         for p in t.objects_of:
             found += self.data.objects_of(p)  # type: ignore[arg-type]
         for select in t.selects:
-            found += self.data.select(select)
+            known = self.selected.get(select)
+            found += self.data.select(select) if known is None else known
         return list(dict.fromkeys(found))
 
     def conforms(self, shape_node: Node, node: Term) -> bool:
