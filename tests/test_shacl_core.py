@@ -204,3 +204,11 @@ if __name__ == "__main__":  # a summary: python tests/test_shacl_core.py
                 print("   engine-expected:", dict(o.engine - o.expected))
                 print("   expected-engine:", dict(o.expected - o.engine))
     print(len(CASES), "cases")
+
+
+def test_a_shape_that_refers_to_itself_is_left_to_pyshacl() -> None:
+    shapes = Graph().parse(data="""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+        ex:Person a sh:NodeShape ; sh:targetClass ex:Person ;
+            sh:property [ sh:path ex:knows ; sh:node ex:Person ] .""", format="turtle")
+    with pytest.raises(shacl.Unsupported, match="refers to itself"):
+        shacl.check_supported(shapes)

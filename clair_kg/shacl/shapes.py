@@ -118,12 +118,32 @@ def read_shapes(g: Graph) -> ShapesGraph:
     found: dict[Node, Shape] = {}
     for node in sorted(_shape_nodes(g), key=str):
         found[node] = _read_shape(g, node)
-    for shape in found.values():  # every shape a constraint names must be known
+    for shape in list(found.values()):  # every shape a constraint names must be known
         for c in shape.constraints:
             for ref in _references(c):
                 if ref not in found:
                     found[ref] = _read_shape(g, ref)
+    _refuse_cycles(found)
     return ShapesGraph(found)
+
+
+def _refuse_cycles(shapes: dict[Node, Shape]) -> None:
+    """A shape that refers to itself, through any chain of shapes, has no meaning SHACL Core defines
+    (pyshacl stops at a recursion limit): it is left to pyshacl, never looped on here."""
+    done: set[Node] = set()
+
+    def visit(node: Node, path: list[Node]) -> None:
+        if node in path:
+            raise Unsupported(f"the shape {node} refers to itself")
+        if node in done:
+            return
+        shape = shapes[node]
+        for ref in [*shape.properties, *(r for c in shape.constraints for r in _references(c))]:
+            visit(ref, [*path, node])
+        done.add(node)
+
+    for node in list(shapes):
+        visit(node, [])
 
 
 def _references(c: Constraint) -> list[Node]:
