@@ -15,7 +15,11 @@ under ``/usr/bin/time -v``, each run in a fresh process:
 Runs 2–5 are never cache hits (the data or the shapes changed); they validate again only the focus
 nodes the change can affect (:mod:`clair_kg.validate_scope`). ``--compare`` also validates each
 changed project from scratch (``CLAIR_KG_NO_CACHE=1``) and checks that the reports are identical.
-Prints one row per run: wall time, peak resident memory (max RSS), exit status, the verdict.
+``--pyshacl-cold N`` first validates the project cold N times with pyshacl and N times with
+:mod:`clair_kg.shacl`, alternating, and checks that their reports are identical; and validates the
+planted error from scratch with pyshacl too, whose report (40 findings, located) must be the same.
+Prints one row per run: wall time, CPU time (user + system), peak resident memory (max RSS), exit
+status, the verdict.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class Run:
     status: int
     verdict: str
     report: str
+    cpu_seconds: float = float("nan")  # user + system: what the run costs whatever the machine's load
 
 
 def make_project(folder: Path, size: int, parts: int) -> int:
@@ -63,9 +68,12 @@ def make_project(folder: Path, size: int, parts: int) -> int:
     return statements
 
 
-def validate(project: Path, name: str, *, no_cache: bool = False) -> Run:
+def validate(project: Path, name: str, *, no_cache: bool = False, engine: str | None = None) -> Run:
     env = dict(os.environ)
     env.pop("CLAIR_KG_PROJECT", None)
+    env.pop("CLAIR_KG_SHACL_ENGINE", None)
+    if engine:
+        env["CLAIR_KG_SHACL_ENGINE"] = engine
     if no_cache:
         env["CLAIR_KG_NO_CACHE"] = "1"
     else:
@@ -81,8 +89,9 @@ def validate(project: Path, name: str, *, no_cache: bool = False) -> Run:
                            "% len(r['findings'])) + ', %d statements' % r['triples'])"],
                           input=done.stdout, capture_output=True, text=True).stdout.strip() if done.stdout else ""
     error = done.stderr.split("\tCommand being timed")[0].strip().splitlines()
+    cpu = [float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([0-9.]+)", done.stderr)]
     return Run(name, seconds, int(rss.group(1)) / 1024 if rss else float("nan"), done.returncode,
-               text or (error[-1] if error else "no output"), done.stdout)
+               text or (error[-1] if error else "no output"), done.stdout, sum(cpu) if cpu else float("nan"))
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -101,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-shapes", action="store_true", help="leave out the shapes-changed run")
     parser.add_argument("--workdir", type=Path, help="where to build the project (default: a temporary folder)")
     parser.add_argument("--save", type=Path, help="write each run's JSON report into this folder")
+    parser.add_argument("--pyshacl-cold", type=int, default=0, metavar="N",
+                        help="first run N cold validations with pyshacl (CLAIR_KG_SHACL_ENGINE=pyshacl) and N with "
+                             "clair_kg.shacl, alternating (ABAB), and check their reports are identical")
     parser.add_argument("--final-from-scratch", action="store_true",
                         help="make every change first, then validate once from scratch (to compare with "
                              "a --save'd planted-error report, from another process)")
@@ -123,16 +135,36 @@ def main(argv: list[str] | None = None) -> int:
             args.save.mkdir(parents=True, exist_ok=True)
             (args.save / (re.sub(r"[^a-z0-9]+", "-", name).strip("-") + ".json")).write_text(run.report)
         runs.append(run)
-        print(f"  {name}: {run.seconds:.1f} s, {run.max_rss_mb:,.0f} MB, exit {run.status}, {run.verdict}", flush=True)
+        print(f"  {name}: {run.seconds:.1f} s ({run.cpu_seconds:.1f} s CPU), {run.max_rss_mb:,.0f} MB, "
+              f"exit {run.status}, {run.verdict}; load average {os.getloadavg()[0]:.2f}", flush=True)
         if args.compare and name != "cold":
             whole = validate(project, name + " (from scratch)", no_cache=True)
             runs.append(whole)
             same = whole.report == run.report
-            print(f"  {whole.name}: {whole.seconds:.1f} s, {whole.max_rss_mb:,.0f} MB, exit {whole.status}, "
+            print(f"  {whole.name}: {whole.seconds:.1f} s ({whole.cpu_seconds:.1f} s CPU), {whole.max_rss_mb:,.0f} MB, "
+                  f"exit {whole.status}, "
                   f"{whole.verdict}; report identical: {same}", flush=True)
             if not same:
                 mismatches.append(name)
+        if args.pyshacl_cold and name.startswith("planted"):  # findings to compare, not only "conforms"
+            slow = validate(project, name + " (from scratch, pyshacl)", no_cache=True, engine="pyshacl")
+            runs.append(slow)
+            same = slow.report == run.report
+            print(f"  {slow.name}: {slow.seconds:.1f} s ({slow.cpu_seconds:.1f} s CPU), {slow.max_rss_mb:,.0f} MB, "
+                  f"exit {slow.status}, "
+                  f"{slow.verdict}; report identical: {same}", flush=True)
+            if not same:
+                mismatches.append(name + " (pyshacl)")
 
+    for n in range(args.pyshacl_cold):
+        for engine in ("pyshacl", "clair_kg.shacl"):
+            run = validate(project, f"cold, {engine} ({n + 1})", no_cache=True,
+                           engine="pyshacl" if engine == "pyshacl" else None)
+            runs.append(run)
+            print(f"  {run.name}: {run.seconds:.1f} s ({run.cpu_seconds:.1f} s CPU), {run.max_rss_mb:,.0f} MB, "
+                  f"exit {run.status}, {run.verdict}; load average {os.getloadavg()[0]:.2f}", flush=True)
+        if runs[-1].report != runs[-2].report:
+            mismatches.append(f"cold, pyshacl and clair_kg.shacl ({n + 1})")
     step("cold")
     offices = project / "data" / "clair-offices-en" / "offices.ttl"
     offices.write_text(offices.read_text(encoding="utf-8") + '\n<office/london> skos:altLabel "JLGC London"@en .\n',
@@ -161,9 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         shapes = project / "ontology" / "shapes" / "places.ttl"
         shapes.write_text(shapes.read_text(encoding="utf-8") + "\n# a comment changes the bytes\n", encoding="utf-8")
         step("shapes changed")
-    print("\n| run | time | peak RSS | verdict |\n|---|---|---|---|")
+    print("\n| run | time | CPU time | peak RSS | verdict |\n|---|---|---|---|---|")
     for run in runs:
-        print(f"| {run.name} | {run.seconds:.1f} s | {run.max_rss_mb:,.0f} MB | {run.verdict} |")
+        print(f"| {run.name} | {run.seconds:.1f} s | {run.cpu_seconds:.1f} s | {run.max_rss_mb:,.0f} MB | "
+              f"{run.verdict} |")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     if mismatches:
         print(f"REPORTS DIFFER for: {', '.join(mismatches)}")

@@ -39,7 +39,8 @@ CACHE_DIR = ".clair-kg-cache"
 #: releases kept at once (each is as large as the release's N-Quads); the oldest go first
 KEEP = 3
 #: the package's own code that decides what a release holds
-_CODE = ("sources.py", "validate.py", "validate_scope.py", "release.py", "canonical.py", "release_cache.py")
+_CODE = ("sources.py", "validate.py", "validate_scope.py", "release.py", "canonical.py", "release_cache.py",
+         "shacl/__init__.py", "shacl/data.py", "shacl/engine.py", "shacl/paths.py", "shacl/shapes.py", "shacl/terms.py")
 
 
 def _inputs(project: Project) -> list[Path]:

@@ -24,12 +24,15 @@ __all__ = [
     "report_to_json",
     "report_to_text",
     "report_to_turtle",
+    "shacl_results",
     "validate_files",
     "validate_scoped",
     "validate_sources",
 ]
 
 import json
+import logging
+import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,14 +43,20 @@ from rdflib import RDF, SH, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from . import shacl
 from .errors import SourceError
 from .namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
 from .project import Project
 from .queryfile import read_query_file
 from .sources import Location, SourceFile, SourceSet, StatementIndex, load_sources
-from .validate_scope import Scope, scope, shapes_reach, sparql_targets, term_key
+from .validate_scope import Scope, nodes, scope, shapes_reach, sparql_targets, term_key
 
 CHECK = Namespace("https://w3id.org/clair-kg/checks#")
+_log = logging.getLogger(__name__)
+
+#: the engines :func:`validate_scoped` can run, as :attr:`Validation.engine` names them
+ENGINE_FAST = "clair_kg.shacl"
+ENGINE_PYSHACL = "pyshacl"
 
 
 @dataclass(frozen=True)
@@ -251,6 +260,9 @@ class Validation:
     rechecked: int | None = None
     #: what each SPARQL target selects (:func:`~clair_kg.validate_scope.sparql_targets`), if known
     targeted: dict[str, frozenset[str]] | None = None
+    #: which SHACL engine ran: :data:`ENGINE_FAST`, or :data:`ENGINE_PYSHACL` when the shapes use a
+    #: feature the fast engine does not evaluate
+    engine: str = ENGINE_FAST
 
 
 def validate_scoped(sources: SourceSet, *, before: bytes | None = None,
@@ -270,10 +282,19 @@ def validate_scoped(sources: SourceSet, *, before: bytes | None = None,
     scoped: Scope | None = None
     if before is not None and reach is not None:
         scoped = scope(sources, before, reach, targeted_before=targeted_before, targeted_now=targeted)
+    read = _fast_engine(shapes)
     if scoped is None:
-        results = _run_shacl(sources.data_graph(), shapes, ontology)
+        if read is not None:
+            # the SPARQL targets ran already (for the cache): their nodes, not a second run
+            selected = {select: [n for n in nodes(sorted(keys)) if not isinstance(n, pyoxigraph.Triple)]
+                        for select, keys in (targeted or {}).items()}
+            results = _run_fast(read, shapes, sources.store, sources.data_graph_iris, selected)
+        else:
+            results = _run_shacl(sources.data_graph(), shapes, ontology)
     else:
-        fresh = [r for r in _run_shacl(scoped.graph, shapes, ontology) if r.focus_key in scoped.focus]
+        run = _run_fast(read, shapes, scoped.store(), None) if read is not None else \
+            _run_shacl(scoped.graph(), shapes, ontology)
+        fresh = [r for r in run if r.focus_key in scoped.focus]
         results = [r for r in results_before if r.focus_key not in scoped.focus] + fresh
     results.sort(key=lambda r: (r.focus_key, r.finding.path or "", r.finding.message, r.finding.value or ""))
     check_findings, checks_run = _check_findings(sources, project.checks_dir)
@@ -291,7 +312,67 @@ def validate_scoped(sources: SourceSet, *, before: bytes | None = None,
         triples=_count_triples(sources),
         checks_run=checks_run,
     )
-    return Validation(report, tuple(results), None if scoped is None else len(scoped.focus), targeted)
+    return Validation(report, tuple(results), None if scoped is None else len(scoped.focus), targeted,
+                      ENGINE_FAST if read is not None else ENGINE_PYSHACL)
+
+
+def shacl_results(sources: SourceSet, *, engine: str) -> list[ShaclResult]:
+    """The SHACL results of the whole of ``sources`` from one engine (:data:`ENGINE_FAST` or
+    :data:`ENGINE_PYSHACL`), unlocated and sorted: what the agreement tests compare.
+
+    :raises clair_kg.shacl.Unsupported: the fast engine was asked for shapes it does not evaluate."""
+    project = sources.project
+    shapes = sources.graph(project.graph_iri("shapes"))
+    if engine == ENGINE_FAST:
+        results = _run_fast(shacl.check_supported(shapes), shapes, sources.store, sources.data_graph_iris)
+    else:
+        results = _run_shacl(sources.data_graph(), shapes, sources.graph(project.graph_iri("ontology")))
+    return sorted(results, key=lambda r: (r.focus_key, r.finding.path or "", r.finding.message,
+                                          r.finding.value or "", r.finding.source_shape))
+
+
+#: set to ``pyshacl`` to validate with pyshacl even where the fast engine could (to compare them)
+ENGINE_VARIABLE = "CLAIR_KG_SHACL_ENGINE"
+
+
+def _fast_engine(shapes: Graph) -> shacl.ShapesGraph | None:
+    """The shapes read for :mod:`clair_kg.shacl`, or None (with the reason logged) when they use a
+    feature it does not evaluate: then pyshacl validates, never a weaker check."""
+    if os.environ.get(ENGINE_VARIABLE) == ENGINE_PYSHACL:
+        _log.info("SHACL engine: pyshacl (%s=%s)", ENGINE_VARIABLE, ENGINE_PYSHACL)
+        return None
+    try:
+        read = shacl.check_supported(shapes)
+    except shacl.Unsupported as exc:
+        # a warning, so the CLI shows it: at 10^6 statements pyshacl takes many minutes, not seconds
+        _log.warning("SHACL engine: pyshacl, which is much slower (the shapes use what clair_kg.shacl does not "
+                     "evaluate: %s)", exc)
+        return None
+    _log.info("SHACL engine: clair_kg.shacl")
+    return read
+
+
+def _run_fast(read: shacl.ShapesGraph, shapes: Graph, store: pyoxigraph.Store, graphs: tuple[str, ...] | None,
+              selected: dict[str, list[shacl.Term]] | None = None) -> list[ShaclResult]:
+    names: dict[Node, str] = {}
+    found: list[ShaclResult] = []
+    for r in shacl.validate(store, read, graphs, selected=selected):
+        name = names.get(r.shape)
+        if name is None:
+            name = names[r.shape] = shape_name(shapes, r.shape)
+        messages = sorted(str(m) for m in r.messages)
+        component = str(r.component).rsplit("#", 1)[-1]
+        finding = Finding(
+            focus_node=r.focus.value,
+            path=_path_text(shapes, r.path),
+            message="; ".join(messages) or f"{component} not satisfied (the shape gives no sh:message)",
+            severity=str(r.severity).rsplit("#", 1)[-1],
+            source_shape=name,
+            file=None,
+            value=r.value.value if r.value is not None else None,
+        )
+        found.append(ShaclResult(str(r.focus), finding))
+    return found
 
 
 def _run_shacl(data: Graph, shapes: Graph, ontology: Graph) -> list[ShaclResult]:

@@ -34,7 +34,7 @@ module computes:
 
 from __future__ import annotations
 
-__all__ = ["Reach", "Scope", "changed_quads", "scope", "shapes_reach", "sparql_targets", "term_key"]
+__all__ = ["Reach", "Scope", "changed_quads", "nodes", "scope", "shapes_reach", "sparql_targets", "term_key"]
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -215,7 +215,18 @@ class Scope:
     """The focus nodes to validate again (as :func:`term_key` spells them) and what they read."""
 
     focus: frozenset[str]
-    graph: Graph
+    triples: frozenset[pyoxigraph.Triple]
+
+    def graph(self) -> Graph:
+        """What they read, as an rdflib graph (for pyshacl)."""
+        return rdflib_graph(self.triples)
+
+    def store(self) -> pyoxigraph.Store:
+        """What they read, in the default graph of a store of its own (for :mod:`clair_kg.shacl`)."""
+        store = pyoxigraph.Store()
+        store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, pyoxigraph.DefaultGraph())
+                     for t in self.triples)
+        return store
 
 
 def sparql_targets(sources: SourceSet, reach: Reach) -> dict[str, frozenset[str]]:
@@ -262,7 +273,13 @@ def scope(sources: SourceSet, before: bytes, reach: Reach, *,
         for select in reach.sparql_targets:
             if _targets(sub, select, None) & keys != now[select] & keys:
                 return None
-    return Scope(focus=keys, graph=rdflib_graph(triples))
+    return Scope(focus=keys, triples=frozenset(triples))
+
+
+def nodes(keys: Iterable[str]) -> list[Term]:
+    """Terms back from their N-Triples keys, in the order given (parsed as one document)."""
+    text = "".join(f"<urn:s> <urn:p> {key} .\n" for key in keys)
+    return [q.object for q in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.N_TRIPLES)] if text else []
 
 
 def _node(key: str) -> Term:

@@ -37,6 +37,8 @@ RULES: dict[str, tuple[str, ...]] = {
     "clair_kg.sources": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.validate": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.validate_scope": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
+    "clair_kg.shacl": ("clair_kg.sources", "clair_kg.validate", "clair_kg.release", "clair_kg.store", "clair_kg.sparql",
+                       *SERVING, "clair_kg.cli", *WEB_FRAMEWORK),
     "clair_kg.release": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.release_cache": ("clair_kg.store", "clair_kg.sparql", *SERVING, "clair_kg.cli"),
     "clair_kg.publish": (*BUILD_SIDE, "clair_kg.sparql", *SERVING, "clair_kg.cli", *HEAVY, *WEB_FRAMEWORK),
