@@ -28,9 +28,11 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import pyoxigraph
 
 from .. import __version__, search
 from ..errors import StoreUnavailable
@@ -39,6 +41,7 @@ from ..search import LabelIndex
 from ..settings import QueryIsolation
 from ..sparql.executor import GraphSource, HolderLink
 from ..store import EmbeddedStore
+from ..store.loading import load_files
 from .handover import Handover
 from .process import Retirer
 
@@ -71,10 +74,15 @@ def prepare(handover: Handover, *, labels_cache: Path | None) -> Prepared:
     retirer = Retirer(os.getpid()) if restart else None  # each forked web process gets its own copy
     started = time.perf_counter()
     if settings.store_path is not None or settings.remote_query_url:
+        handover = _whole_dataset(handover)
+        loaded = time.perf_counter()
         labels, cached = label_index_for(handover, None, labels_cache)
-        return Prepared(handover, labels, (0.0, time.perf_counter() - started, cached), retirer=retirer)
+        timings = (loaded - started, time.perf_counter() - loaded, cached)
+        return Prepared(handover, labels, timings, retirer=retirer)
     store = EmbeddedStore(base_iri=settings.base_iri)
-    store.load_nquads(handover.graph.read_bytes())
+    quads = store.load_served(handover.graph, handover.loads)
+    if handover.loads:  # the files' statements are counted now that they are parsed
+        handover = replace(handover, release=replace(handover.release, quads=quads))
     loaded = time.perf_counter()
     labels, cached = label_index_for(handover, store, labels_cache)
     timings = (loaded - started, time.perf_counter() - loaded, cached)
@@ -92,6 +100,24 @@ def prepare(handover: Handover, *, labels_cache: Path | None) -> Prepared:
     gc.collect()
     gc.freeze()
     return Prepared(handover, labels, timings, store, runtime, app, link, retirer)
+
+
+def _whole_dataset(handover: Handover) -> Handover:
+    """``handover`` with its ``--load`` files parsed into its ``graph.nq``, for a store that is not in
+    memory (on disk, remote), which each web process opens from that file after the fork.
+
+    Parsed once here (pyoxigraph, in Rust), counted, and written back as N-Quads; the release's
+    identity is unchanged (an on-disk store is marked with it, not with these bytes' hash).
+    """
+    if not handover.loads:
+        return handover
+    scratch = pyoxigraph.Store()
+    load_files(scratch, handover.loads)
+    scratch.bulk_load(path=str(handover.graph), format=pyoxigraph.RdfFormat.N_QUADS)
+    partial = handover.graph.with_name(f".{handover.graph.name}.partial")
+    scratch.dump(str(partial), format=pyoxigraph.RdfFormat.N_QUADS)
+    os.replace(partial, handover.graph)
+    return replace(handover, loads=(), release=replace(handover.release, quads=len(scratch)))
 
 
 def _index_key(handover: Handover) -> str:
@@ -136,7 +162,7 @@ def _build_in_child(handover: Handover, store: EmbeddedStore | None, path: Path)
             source = store
             if source is None:
                 source = EmbeddedStore(base_iri=handover.settings.base_iri)
-                source.load_nquads(handover.graph.read_bytes())
+                source.load_served(handover.graph, handover.loads)
             LabelIndex.build(source, handover.settings.base_iri, path=path)
             code = 0
         except BaseException:  # noqa: BLE001 - report it; the parent raises

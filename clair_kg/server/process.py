@@ -136,7 +136,7 @@ def build_server(handover: Handover, *, retirer: Retirer | None = None, labels: 
     import uvicorn
 
     settings = handover.settings
-    store = open_store(settings, handover.graph.read_bytes())
+    store = open_store(settings, handover.graph.read_bytes(), identity=handover.release.sha256)
     runtime = build_runtime(settings, store, handover.distribution, release=handover.release,
                             worker_graph=handover.graph, label_index=labels or handover.labels, on_overrun=retirer)
     server = uvicorn.Server(uvicorn_config(create_app(runtime), settings))
