@@ -114,9 +114,10 @@ def run_serve(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "clair_kg.server.supervisor", "--handover", str(folder),
                "--host", args.host, "--port", str(port), "--workers", str(args.workers),
                "--held-fd", str(sock.fileno()), "--remove-handover"]
-    labels = cache_folder(project, "labels")
-    if labels is not None:
-        command += ["--labels-cache", str(labels)]
+    for kind in ("labels", "startup"):  # kept by release: the search index, the runtime's start-up reads
+        kept = cache_folder(project, kind)
+        if kept is not None:
+            command += [f"--{kind}-cache", str(kept)]
     sock.set_inheritable(True)
     sys.stdout.flush()
     sys.stderr.flush()

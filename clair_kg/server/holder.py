@@ -12,14 +12,16 @@ loaded here: each web process opens its store after the fork, and its query work
 started as before (``python -m clair_kg.sparql.worker``).
 
 The search index is kept by the release's hash under the project's ``.clair-kg-cache/labels/``, so
-a warm start opens it instead of building it again (a minute at 10^6 statements). A cold build runs
+a warm start opens it instead of building it again (a minute at 10^6 statements); the runtime's
+other reads of the whole store at start (:class:`clair_kg.runtime.StartupReads`: seconds at 10^6)
+are kept beside it in ``.clair-kg-cache/startup/``. A cold build runs
 in a forked child, which reads the labels from the holder's (shared) store and exits, so the
 holder does not keep the build's Python objects.
 """
 
 from __future__ import annotations
 
-__all__ = ["Prepared", "label_index_for", "prepare"]
+__all__ = ["Prepared", "label_index_for", "prepare", "startup_reads_for"]
 
 import gc
 import hashlib
@@ -36,7 +38,7 @@ import pyoxigraph
 
 from .. import __version__, search
 from ..errors import StoreUnavailable
-from ..runtime import Runtime, build_runtime
+from ..runtime import STARTUP_CODE, Runtime, build_runtime
 from ..search import LabelIndex
 from ..settings import QueryIsolation
 from ..sparql.executor import GraphSource, HolderLink
@@ -57,6 +59,8 @@ class Prepared:
     labels: Path
     #: seconds spent loading the store and getting the search index, and whether the index was cached
     timings: tuple[float, float, bool] = (0.0, 0.0, False)
+    #: where the runtime's start-up reads of this release are kept (None: not kept)
+    startup: Path | None = None
     #: the loaded in-memory store (None: each web process opens its own store after the fork)
     store: EmbeddedStore | None = None
     runtime: Runtime | None = None
@@ -67,8 +71,12 @@ class Prepared:
     retirer: Retirer | None = None
 
 
-def prepare(handover: Handover, *, labels_cache: Path | None) -> Prepared:
-    """Load the store (in memory) and build the runtime and app, or only find the label index."""
+def prepare(handover: Handover, *, labels_cache: Path | None, startup_cache: Path | None = None) -> Prepared:
+    """Load the store (in memory) and build the runtime and app, or only find the label index.
+
+    ``labels_cache`` and ``startup_cache`` are the folders the search index and the runtime's start-up
+    reads are kept in by release (None: not kept).
+    """
     settings = handover.settings
     restart = settings.query_isolation is QueryIsolation.RESTART
     retirer = Retirer(os.getpid()) if restart else None  # each forked web process gets its own copy
@@ -78,7 +86,7 @@ def prepare(handover: Handover, *, labels_cache: Path | None) -> Prepared:
         loaded = time.perf_counter()
         labels, cached = label_index_for(handover, None, labels_cache)
         timings = (loaded - started, time.perf_counter() - loaded, cached)
-        return Prepared(handover, labels, timings, retirer=retirer)
+        return Prepared(handover, labels, timings, startup_reads_for(handover, startup_cache), retirer=retirer)
     store = EmbeddedStore(base_iri=settings.base_iri)
     quads = store.load_served(handover.graph, handover.loads)
     if handover.loads:  # the files' statements are counted now that they are parsed
@@ -87,10 +95,11 @@ def prepare(handover: Handover, *, labels_cache: Path | None) -> Prepared:
     labels, cached = label_index_for(handover, store, labels_cache)
     timings = (loaded - started, time.perf_counter() - loaded, cached)
     link = None if restart else HolderLink()
+    startup = startup_reads_for(handover, startup_cache)
     runtime = build_runtime(
         settings, store, handover.distribution, release=handover.release,
         worker_graph=GraphSource(holder=link) if link is not None else None,
-        label_index=labels, on_overrun=retirer,
+        label_index=labels, startup=startup, on_overrun=retirer,
     )
     from ..web import create_app
 
@@ -99,7 +108,7 @@ def prepare(handover: Handover, *, labels_cache: Path | None) -> Prepared:
     # so no forked process's garbage collector writes to (and so copies) the pages they are on.
     gc.collect()
     gc.freeze()
-    return Prepared(handover, labels, timings, store, runtime, app, link, retirer)
+    return Prepared(handover, labels, timings, startup, store, runtime, app, link, retirer)
 
 
 def _whole_dataset(handover: Handover) -> Handover:
@@ -118,6 +127,24 @@ def _whole_dataset(handover: Handover) -> Handover:
     scratch.dump(str(partial), format=pyoxigraph.RdfFormat.N_QUADS)
     os.replace(partial, handover.graph)
     return replace(handover, loads=(), release=replace(handover.release, quads=len(scratch)))
+
+
+def startup_reads_for(handover: Handover, cache: Path | None) -> Path | None:
+    """The file the runtime's start-up reads of the hand-over's release are kept in (it may not exist
+    yet: the runtime writes it), named by the release, the base IRI and the code that makes them."""
+    if cache is None:
+        return None
+    digest = hashlib.sha256(f"{__version__}\x1f{handover.release.sha256}\x1f{handover.settings.base_iri}\x1f".encode())
+    for code in STARTUP_CODE:
+        digest.update(code.read_bytes())
+    target = cache / f"{digest.hexdigest()}.json"
+    if target.is_file():
+        os.utime(target)  # most recently used: kept longest
+    else:
+        kept = sorted(cache.glob("*.json"), key=lambda f: f.stat().st_mtime, reverse=True) if cache.is_dir() else []
+        for old in kept[KEEP_INDEXES - 1:]:  # room for the one about to be written
+            old.unlink(missing_ok=True)
+    return target
 
 
 def _index_key(handover: Handover) -> str:

@@ -251,8 +251,8 @@ def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
         os.kill(pid, sig)
 
 
-def supervise(handover: Path, host: str, port: int, workers: int, *,
-              labels_cache: Path | None = None, held: socket.socket | None = None) -> int:
+def supervise(handover: Path, host: str, port: int, workers: int, *, labels_cache: Path | None = None,
+              startup_cache: Path | None = None, held: socket.socket | None = None) -> int:
     """Prepare the store once, then run ``workers`` web processes on ``host:port`` until SIGTERM/SIGINT.
 
     ``held`` is the socket holding the port (:func:`.sockets.reserve_port`); children close it.
@@ -264,7 +264,7 @@ def supervise(handover: Path, host: str, port: int, workers: int, *,
     try:
         started = time.perf_counter()
         try:
-            prepared = prepare(read_handover(handover), labels_cache=labels_cache)
+            prepared = prepare(read_handover(handover), labels_cache=labels_cache, startup_cache=startup_cache)
         except _Stop:
             return 0
         load_s, index_s, cached = prepared.timings
@@ -303,12 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--held-fd", type=int, help="an inherited socket holding the port")
     parser.add_argument("--labels-cache", type=Path, help="folder of search indexes kept by release")
+    parser.add_argument("--startup-cache", type=Path, help="folder of the runtime's start-up reads kept by release")
     parser.add_argument("--remove-handover", action="store_true", help="remove the hand-over folder on exit")
     args = parser.parse_args(argv)
     held = socket.socket(fileno=args.held_fd) if args.held_fd is not None else None
     try:
         return supervise(args.handover, args.host, args.port, args.workers,
-                         labels_cache=args.labels_cache, held=held)
+                         labels_cache=args.labels_cache, startup_cache=args.startup_cache, held=held)
     except KeyboardInterrupt:
         return 0
     except ClairKgError as exc:  # as the CLI reports it: this process took the CLI's place
