@@ -209,6 +209,7 @@ class StartupReads:
             handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(body)
+            os.chmod(tmp, 0o644)  # as the other cached files (mkstemp makes it private)
             os.replace(tmp, path)  # whole or not at all: several web processes may write it at once
         except OSError:
             return
