@@ -28,7 +28,8 @@ def _count(server: LiveServer, query: str) -> int:
 def _check(server: LiveServer, expected_quads: int) -> None:
     in_mine = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ <http://example.org/thing> ?p ?o }} }}"
     assert _count(server, in_mine) == 3  # the TriG file's own graph went into its target too
-    assert _count(server, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/graph/elsewhere> { ?s ?p ?o } }") == 0
+    elsewhere = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/graph/elsewhere> { ?s ?p ?o } }"
+    assert _count(server, elsewhere) == 0
     assert _count(server, "SELECT (COUNT(*) AS ?n) WHERE { <http://example.org/thing> ?p ?o }") == 3  # and the merge
     health = httpx.get(server.url + "/health").json()
     assert health["quads"] == expected_quads
