@@ -45,6 +45,7 @@ from ..sparql.executor import GraphSource, HolderLink
 from ..store import EmbeddedStore
 from ..store.loading import load_files
 from .handover import Handover
+from .preload import Preload
 from .process import Retirer
 
 #: label indexes kept in the cache at once (each about 160 bytes per statement); the oldest go first
@@ -71,11 +72,13 @@ class Prepared:
     retirer: Retirer | None = None
 
 
-def prepare(handover: Handover, *, labels_cache: Path | None, startup_cache: Path | None = None) -> Prepared:
+def prepare(handover: Handover, *, labels_cache: Path | None, startup_cache: Path | None = None,
+            preload: Preload | None = None) -> Prepared:
     """Load the store (in memory) and build the runtime and app, or only find the label index.
 
     ``labels_cache`` and ``startup_cache`` are the folders the search index and the runtime's start-up
-    reads are kept in by release (None: not kept).
+    reads are kept in by release (None: not kept); ``preload`` the load of the in-memory store
+    already started (:mod:`.preload`; None: loaded here).
     """
     settings = handover.settings
     restart = settings.query_isolation is QueryIsolation.RESTART
@@ -87,8 +90,12 @@ def prepare(handover: Handover, *, labels_cache: Path | None, startup_cache: Pat
         labels, cached = label_index_for(handover, None, labels_cache)
         timings = (loaded - started, time.perf_counter() - loaded, cached)
         return Prepared(handover, labels, timings, startup_reads_for(handover, startup_cache), retirer=retirer)
-    store = EmbeddedStore(base_iri=settings.base_iri)
-    quads = store.load_served(handover.graph, handover.loads)
+    if preload is not None:
+        store, quads, seconds = preload.result()
+        started = time.perf_counter() - seconds  # the load's own time, not the imports beside it
+    else:
+        store = EmbeddedStore(base_iri=settings.base_iri)
+        quads = store.load_served(handover.graph, handover.loads)
     if handover.loads:  # the files' statements are counted now that they are parsed
         handover = replace(handover, release=replace(handover.release, quads=quads))
     loaded = time.perf_counter()

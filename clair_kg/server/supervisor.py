@@ -37,14 +37,20 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ClairKgError
 from ..sparql.executor import WORKER_REPLY, WORKER_REQUEST
 from ..sparql.worker import die_with_parent, serve_jobs
+from . import preload
 from .handover import read_handover
-from .holder import Prepared, prepare
-from .process import GRACE, RETIRED, run_web_process
 from .proctitle import set_title
+
+if TYPE_CHECKING:
+    from .holder import Prepared
+
+# The holder's other modules (the runtime, the web layer, uvicorn) are imported once the store has
+# begun loading (supervise()), so their seconds of import overlap the load: see .preload.
 
 #: a child that crashes this many times within _CRASH_WINDOW seconds is not started again
 _MAX_CRASHES = 5
@@ -109,6 +115,8 @@ class Supervisor:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         prepared, parent = self.prepared, self.pid
         host, port = self.host, self.port
+
+        from .process import run_web_process
 
         def web() -> int:
             die_with_parent(parent, signal.SIGTERM)
@@ -200,6 +208,8 @@ class Supervisor:
                 self._web_exited(pid, code)
 
     def _web_exited(self, pid: int, code: int) -> None:
+        from .process import RETIRED
+
         line = self.webs.pop(pid)
         with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(line)
@@ -224,6 +234,8 @@ class Supervisor:
         self.start_web()
 
     def _stop_all(self) -> None:
+        from .process import GRACE
+
         self.stopping = True
         for pid, line in self.webs.items():
             _kill(pid, signal.SIGTERM)
@@ -264,7 +276,11 @@ def supervise(handover: Path, host: str, port: int, workers: int, *, labels_cach
     try:
         started = time.perf_counter()
         try:
-            prepared = prepare(read_handover(handover), labels_cache=labels_cache, startup_cache=startup_cache)
+            told = read_handover(handover)
+            loading = preload.start(told)  # first: the imports below run while it loads
+            from .holder import prepare
+
+            prepared = prepare(told, labels_cache=labels_cache, startup_cache=startup_cache, preload=loading)
         except _Stop:
             return 0
         load_s, index_s, cached = prepared.timings
