@@ -10,14 +10,22 @@ state. ``clair-kg serve`` and the tests build it the same way.
 A remote store may be down when a web process starts; the parts that read the store at start (the
 label index, the per-graph counts) are then built on first use instead (:class:`Once`), so the
 process starts, ``/health`` answers, and they recover when the store does.
+
+The reads of the whole store made at start (the graph sizes, the term labels, the entity set:
+seconds at 10^6 statements) are a function of the release, so ``clair-kg serve`` keeps them with it
+(:class:`StartupReads`, a file the store holder names by the release's hash): a warm start reads one
+small file instead of the store.
 """
 
 from __future__ import annotations
 
-__all__ = ["DocumentCache", "Once", "Publication", "Runtime", "build_runtime"]
+__all__ = ["STARTUP_CODE", "DocumentCache", "Once", "Publication", "Runtime", "StartupReads", "build_runtime"]
 
 import hashlib
+import json
 import logging
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -60,6 +68,13 @@ class Once(Generic[T]):
         self._build = build
         self._value: T | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, value: T) -> Once[T]:
+        """A value that is already built (kept from an earlier start)."""
+        once: Once[T] = cls(lambda: value)
+        once._value = value
+        return once
 
     def get(self) -> T:
         if self._value is None:
@@ -159,6 +174,49 @@ class Runtime:
         return self.settings.project
 
 
+#: the code that decides what :class:`StartupReads` hold: part of the key they are kept under
+STARTUP_CODE = tuple(Path(__file__).resolve().parent / name
+                     for name in ("runtime.py", "entity_graph.py", "terms.py", "term_labels.tsv"))
+
+
+@dataclass(frozen=True)
+class StartupReads:
+    """What :func:`build_runtime` reads of the whole store at start, as plain values, kept in a file.
+
+    The file is named by the caller after everything the values depend on (the release's hash, the
+    base IRI, :data:`STARTUP_CODE`), so one that exists holds this release's values; one that cannot be
+    read is read from the store again and rewritten.
+    """
+
+    graph_sizes: dict[str, int]
+    terms: dict[str, dict[str, str]]
+    entities: frozenset[str]
+
+    @classmethod
+    def read(cls, path: Path) -> StartupReads | None:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls({str(g): int(n) for g, n in raw["graph_sizes"].items()},
+                       {str(t): {str(k): str(v) for k, v in w.items()} for t, w in raw["terms"].items()},
+                       frozenset(str(e) for e in raw["entities"]))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def write(self, path: Path) -> None:
+        """Keep the values at ``path`` (best effort: a read-only folder just isn't used)."""
+        body = json.dumps({"graph_sizes": self.graph_sizes, "terms": self.terms, "entities": sorted(self.entities)},
+                          ensure_ascii=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(body)
+            os.chmod(tmp, 0o644)  # as the other cached files (mkstemp makes it private)
+            os.replace(tmp, path)  # whole or not at all: several web processes may write it at once
+        except OSError:
+            return
+
+
 def build_runtime(
     settings: Settings,
     store: Store,
@@ -167,6 +225,7 @@ def build_runtime(
     release: ReleaseInfo | None = None,
     worker_graph: Path | GraphSource | None = None,
     label_index: Path | None = None,
+    startup: Path | None = None,
     on_overrun: Callable[[], None] | None = None,
 ) -> Runtime:
     """The runtime serving ``store`` (loaded with the release ``distribution`` was published from).
@@ -176,12 +235,14 @@ def build_runtime(
     holder's source of forked workers (without it they get a dump of ``store``); ``label_index`` an
     index file built with the release
     (:func:`clair_kg.search.LabelIndex.build` with ``path=``), opened rather than built again;
-    ``on_overrun`` is how a supervised web process retires itself after a runaway query
-    (``query_isolation = restart``).
+    ``startup`` the file :class:`StartupReads` are kept in for this release (read if it is there,
+    else written once they are read from the store); ``on_overrun`` is how a supervised web process
+    retires itself after a runaway query (``query_isolation = restart``).
     """
     meta = distribution.metadata
     if release is None:
         release = ReleaseInfo(meta.version, meta.sha256, meta.quads, tuple(s.iri for s in meta.sources))
+    kept = StartupReads.read(startup) if startup is not None else None
     runtime = Runtime(
         settings=settings,
         store=store,
@@ -191,9 +252,9 @@ def build_runtime(
         sparql=SparqlService(settings, store, nquads=worker_graph, on_overrun=on_overrun),
         labels=Once(lambda: LabelIndex.open(label_index) if label_index is not None
                     else LabelIndex.build(store, settings.base_iri)),
-        graph_sizes=Once(lambda: _graph_sizes(store)),
-        terms=Once(lambda: TermLabels.build(store)),
-        entities=Once(lambda: entity_iris(store, settings.base_iri)),
+        graph_sizes=Once.of(kept.graph_sizes) if kept else Once(lambda: _graph_sizes(store)),
+        terms=Once.of(TermLabels(kept.terms)) if kept else Once(lambda: TermLabels.build(store)),
+        entities=Once.of(kept.entities) if kept else Once(lambda: entity_iris(store, settings.base_iri)),
         sources=Once(lambda: source_infos(store)),
         documents=DocumentCache(settings.cache_size),
         vocabulary=VocabularyLabels.of_store(store),
@@ -205,6 +266,8 @@ def build_runtime(
             part.get()
         except StoreUnavailable as exc:
             log.warning("clair-kg: built on first use instead (the store is unavailable): %s", exc.message)
+    if startup is not None and kept is None and all(p.ready for p in parts):
+        StartupReads(runtime.graph_sizes.get(), runtime.terms.get().labels, runtime.entities.get()).write(startup)
     return runtime
 
 

@@ -23,11 +23,10 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..project import Project
-from ..published import release_info
 from ..release import prepare_release, publish_release
 from ..release_cache import cache_folder
 from ..settings import QueryIsolation, setting_docs, settings_from_env
-from ..store.loading import extra_graphs
+from ..store.loading import load_specs, served_release
 from .common import project_from_args
 
 
@@ -88,14 +87,15 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
-    extra = extra_graphs(args.load)  # before validating: a bad --load fails at once
+    # before validating, a file that cannot be read or a bad graph IRI fails at once; the files are
+    # parsed once, by the store holder, straight into its store (a syntax error stops it, named)
+    loads = load_specs(args.load)
     sys.stderr.write("clair-kg: validating the graph…\n")
     project = settings.project
     release = prepare_release(project)
     distribution = publish_release(release, project)
-    nquads = release.nquads + extra.nquads
-    served = release_info(nquads, tuple(sorted(set(release.info.graphs) | set(extra.graphs))))
-    folder = write_handover(settings, nquads, served, distribution)
+    served = served_release(release.info, loads)
+    folder = write_handover(settings, release.nquads, served, distribution, loads)
     try:
         # the web processes each bind their own socket; this process (then the holder) holds the port
         sock = reserve_port(args.host, args.port)
@@ -104,7 +104,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
     port = sock.getsockname()[1]
     meta = distribution.metadata
-    loaded = f"; plus {extra.statements} statements from --load" if extra.statements else ""
+    loaded = f"; plus {len(loads)} file(s) from --load" if loads else ""
     sys.stderr.write(
         f"clair-kg: valid: {meta.triples} statements in the merged graph ({meta.quads} across "
         f"{len(meta.sources)} source graphs){loaded}; serving on http://{args.host}:{port}/ "
@@ -114,9 +114,10 @@ def run_serve(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "clair_kg.server.supervisor", "--handover", str(folder),
                "--host", args.host, "--port", str(port), "--workers", str(args.workers),
                "--held-fd", str(sock.fileno()), "--remove-handover"]
-    labels = cache_folder(project, "labels")
-    if labels is not None:
-        command += ["--labels-cache", str(labels)]
+    for kind in ("labels", "startup"):  # kept by release: the search index, the runtime's start-up reads
+        kept = cache_folder(project, kind)
+        if kept is not None:
+            command += [f"--{kind}-cache", str(kept)]
     sock.set_inheritable(True)
     sys.stdout.flush()
     sys.stderr.flush()

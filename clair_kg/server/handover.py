@@ -4,7 +4,9 @@ The parent parses, validates and publishes the release once, with the same code 
 build`` (:func:`clair_kg.release.publish_release`), and writes here:
 
 - ``settings.json`` — the settings and the release's identity;
-- ``graph.nq`` — the N-Quads every store and query worker loads;
+- ``graph.nq`` — the release's N-Quads, which every store loads;
+- the ``--load`` files, named (not copied: :class:`clair_kg.store.loading.LoadSpec`) in
+  ``settings.json``; the store holder parses them straight into its store;
 - ``dist/`` and ``dist.publication.json`` — the published files, byte for byte what ``build``
   writes, and what each file is;
 - ``labels.sqlite`` — the search index, when the store holder builds it here rather than in the
@@ -27,6 +29,7 @@ from pathlib import Path
 from ..publish import Distribution, read_distribution, write_distribution
 from ..published import ReleaseInfo
 from ..settings import Settings
+from ..store.loading import LoadSpec
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,13 @@ class Handover:
     settings: Settings
     release: ReleaseInfo
     distribution: Distribution
+    #: the ``--load`` files, loaded after ``graph`` (their statements are part of ``release``)
+    loads: tuple[LoadSpec, ...] = ()
 
     @property
     def graph(self) -> Path:
-        """The N-Quads file to load."""
+        """The release's N-Quads file to load (with ``loads``, the whole dataset once the holder has
+        written it for a store that is not in memory: :func:`clair_kg.server.holder.prepare`)."""
         return self.folder / "graph.nq"
 
     @property
@@ -50,16 +56,18 @@ class Handover:
 LABELS = "labels.sqlite"
 
 
-def write_handover(settings: Settings, nquads: bytes, release: ReleaseInfo, distribution: Distribution) -> Path:
+def write_handover(settings: Settings, nquads: bytes, release: ReleaseInfo, distribution: Distribution,
+                   loads: tuple[LoadSpec, ...] = ()) -> Path:
     """A new folder holding everything the web processes need; the caller removes it when done.
 
-    No store is loaded here: the store holder loads ``nquads`` once, and builds or finds the search
-    index from that (this process, the build side, is about to be replaced by it).
+    No store is loaded here: the store holder loads ``nquads`` and ``loads`` once, and builds or
+    finds the search index from that (this process, the build side, is about to be replaced by it).
     """
     folder = Path(tempfile.mkdtemp(prefix="clair-kg-serve-"))
     (folder / "graph.nq").write_bytes(nquads)
     write_distribution(distribution, folder / "dist", manifest=True)
-    meta = {"settings": settings.to_json(), "release": {**asdict(release), "graphs": list(release.graphs)}}
+    meta = {"settings": settings.to_json(), "release": {**asdict(release), "graphs": list(release.graphs)},
+            "loads": [spec.to_json() for spec in loads]}
     (folder / "settings.json").write_text(json.dumps(meta), encoding="utf-8")
     return folder
 
@@ -68,4 +76,5 @@ def read_handover(folder: Path) -> Handover:
     meta = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
     raw = meta["release"]
     release = ReleaseInfo(raw["version"], raw["sha256"], int(raw["quads"]), tuple(raw["graphs"]))
-    return Handover(folder, Settings.from_json(meta["settings"]), release, read_distribution(folder / "dist"))
+    loads = tuple(LoadSpec.from_json(raw) for raw in meta.get("loads", []))
+    return Handover(folder, Settings.from_json(meta["settings"]), release, read_distribution(folder / "dist"), loads)

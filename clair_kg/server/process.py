@@ -128,17 +128,20 @@ def _http_protocol() -> Any:
     return LongUrlHttpTools
 
 
-def build_server(handover: Handover, *, retirer: Retirer | None = None, labels: Path | None = None) -> uvicorn.Server:
+def build_server(handover: Handover, *, retirer: Retirer | None = None, labels: Path | None = None,
+                 startup: Path | None = None) -> uvicorn.Server:
     """The uvicorn server of one web process, its store opened and its app built from ``handover``.
 
-    ``labels`` is the search index file (default: the hand-over's own).
+    ``labels`` is the search index file (default: the hand-over's own); ``startup`` where the
+    runtime's start-up reads of this release are kept (None: read from the store).
     """
     import uvicorn
 
     settings = handover.settings
-    store = open_store(settings, handover.graph.read_bytes())
+    store = open_store(settings, handover.graph.read_bytes(), identity=handover.release.sha256)
     runtime = build_runtime(settings, store, handover.distribution, release=handover.release,
-                            worker_graph=handover.graph, label_index=labels or handover.labels, on_overrun=retirer)
+                            worker_graph=handover.graph, label_index=labels or handover.labels, startup=startup,
+                            on_overrun=retirer)
     server = uvicorn.Server(uvicorn_config(create_app(runtime), settings))
     if retirer is not None:
         retirer.server, retirer.runtime = server, runtime
@@ -173,7 +176,7 @@ def run_web_process(prepared: Prepared, host: str, port: int, line: socket.socke
             retirer.server, retirer.runtime = server, prepared.runtime
     else:
         line.close()
-        server = build_server(prepared.handover, retirer=retirer, labels=prepared.labels)
+        server = build_server(prepared.handover, retirer=retirer, labels=prepared.labels, startup=prepared.startup)
     started = serve_socket(server, sock)
     if retirer is not None and retirer.started:
         sys.stderr.flush()

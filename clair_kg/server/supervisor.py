@@ -37,14 +37,20 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ClairKgError
 from ..sparql.executor import WORKER_REPLY, WORKER_REQUEST
 from ..sparql.worker import die_with_parent, serve_jobs
+from . import preload
 from .handover import read_handover
-from .holder import Prepared, prepare
-from .process import GRACE, RETIRED, run_web_process
 from .proctitle import set_title
+
+if TYPE_CHECKING:
+    from .holder import Prepared
+
+# The holder's other modules (the runtime, the web layer, uvicorn) are imported once the store has
+# begun loading (supervise()), so their seconds of import overlap the load: see .preload.
 
 #: a child that crashes this many times within _CRASH_WINDOW seconds is not started again
 _MAX_CRASHES = 5
@@ -109,6 +115,8 @@ class Supervisor:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         prepared, parent = self.prepared, self.pid
         host, port = self.host, self.port
+
+        from .process import run_web_process
 
         def web() -> int:
             die_with_parent(parent, signal.SIGTERM)
@@ -200,6 +208,8 @@ class Supervisor:
                 self._web_exited(pid, code)
 
     def _web_exited(self, pid: int, code: int) -> None:
+        from .process import RETIRED
+
         line = self.webs.pop(pid)
         with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(line)
@@ -224,6 +234,8 @@ class Supervisor:
         self.start_web()
 
     def _stop_all(self) -> None:
+        from .process import GRACE
+
         self.stopping = True
         for pid, line in self.webs.items():
             _kill(pid, signal.SIGTERM)
@@ -251,8 +263,8 @@ def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
         os.kill(pid, sig)
 
 
-def supervise(handover: Path, host: str, port: int, workers: int, *,
-              labels_cache: Path | None = None, held: socket.socket | None = None) -> int:
+def supervise(handover: Path, host: str, port: int, workers: int, *, labels_cache: Path | None = None,
+              startup_cache: Path | None = None, held: socket.socket | None = None) -> int:
     """Prepare the store once, then run ``workers`` web processes on ``host:port`` until SIGTERM/SIGINT.
 
     ``held`` is the socket holding the port (:func:`.sockets.reserve_port`); children close it.
@@ -264,7 +276,11 @@ def supervise(handover: Path, host: str, port: int, workers: int, *,
     try:
         started = time.perf_counter()
         try:
-            prepared = prepare(read_handover(handover), labels_cache=labels_cache)
+            told = read_handover(handover)
+            loading = preload.start(told)  # first: the imports below run while it loads
+            from .holder import prepare
+
+            prepared = prepare(told, labels_cache=labels_cache, startup_cache=startup_cache, preload=loading)
         except _Stop:
             return 0
         load_s, index_s, cached = prepared.timings
@@ -303,12 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--held-fd", type=int, help="an inherited socket holding the port")
     parser.add_argument("--labels-cache", type=Path, help="folder of search indexes kept by release")
+    parser.add_argument("--startup-cache", type=Path, help="folder of the runtime's start-up reads kept by release")
     parser.add_argument("--remove-handover", action="store_true", help="remove the hand-over folder on exit")
     args = parser.parse_args(argv)
     held = socket.socket(fileno=args.held_fd) if args.held_fd is not None else None
     try:
         return supervise(args.handover, args.host, args.port, args.workers,
-                         labels_cache=args.labels_cache, held=held)
+                         labels_cache=args.labels_cache, startup_cache=args.startup_cache, held=held)
     except KeyboardInterrupt:
         return 0
     except ClairKgError as exc:  # as the CLI reports it: this process took the CLI's place

@@ -15,8 +15,11 @@ from .embedded import EmbeddedStore
 from .remote import RemoteStore
 
 
-def open_store(settings: Settings, nquads: bytes) -> Store:
+def open_store(settings: Settings, nquads: bytes, *, identity: str | None = None) -> Store:
     """The store ``settings`` ask for, holding ``nquads`` (the release's hand-over) and their merge.
+
+    ``identity`` names the release ``nquads`` are (default: their hash): an on-disk store marked
+    with it is opened as it is, so it is loaded once per release, whatever the bytes' blank node labels.
 
     A remote store is loaded only when a Graph Store Protocol URL is given (its dataset replaced, so
     several web processes starting at once leave it holding the release once); otherwise it is
@@ -32,21 +35,21 @@ def open_store(settings: Settings, nquads: bytes) -> Store:
         return remote
     if settings.store_path is not None:
         path = Path(settings.store_path)
-        _ensure_disk_store(path, nquads)
+        _ensure_disk_store(path, nquads, identity)
         return EmbeddedStore.open_read_only(path, base_iri=settings.base_iri)
     store = EmbeddedStore(base_iri=settings.base_iri)
     store.load_nquads(nquads)
     return store
 
 
-def _ensure_disk_store(path: Path, nquads: bytes) -> None:
+def _ensure_disk_store(path: Path, nquads: bytes, identity: str | None = None) -> None:
     """Make the on-disk store at ``path`` hold exactly this release, loading it if it does not.
 
     A marker beside the folder names the release the store holds, so a store left by an older
     release is rebuilt rather than served under the new release's ETags. Several server processes
     start at once: a file lock lets the first load and the others wait, then open it read-only.
     """
-    sha = hashlib.sha256(nquads).hexdigest()
+    sha = identity or hashlib.sha256(nquads).hexdigest()
     marker = path.with_name(path.name + ".release")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as lock:
