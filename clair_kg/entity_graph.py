@@ -28,10 +28,12 @@ __all__ = [
 ]
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import pyoxigraph
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, QuerySolutions, QueryTriples, Triple
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, QuerySolutions, QueryTriples, Triple
 
 from .namespaces import PREFIXES, RDF_TYPE
 from .store import EmbeddedStore, Rows, Store, Term
@@ -201,7 +203,7 @@ def document_triples(store: Store, iri: str, *, vocabulary: VocabularyLabels | N
     the labels of the properties and classes every document repeats (one per runtime).
     """
     if isinstance(store, EmbeddedStore):
-        triples = document_from_patterns(store.inner, iri, vocabulary=vocabulary)
+        triples = document_from_patterns(store.inner, iri, vocabulary=vocabulary, kept_out=store.kept_out)
         return describe(store, iri).triples() if triples is None else triples
     return construct_document_triples(store, iri)
 
@@ -236,20 +238,22 @@ class VocabularyLabels:
     graph that uses so many is not the common case).
     """
 
-    def __init__(self, store: pyoxigraph.Store, *, max_terms: int = 4096) -> None:
+    def __init__(self, store: pyoxigraph.Store, *, max_terms: int = 4096,
+                 kept_out: NamedNode | None = None) -> None:
         self.store = store
+        self.kept_out = kept_out
         self.max_terms = max_terms
         self._labels: dict[NamedNode, tuple[Triple, ...]] = {}
 
     @classmethod
     def of_store(cls, store: Store) -> VocabularyLabels | None:
         """The labels of ``store``'s vocabulary, for :func:`document_triples`; None for a remote store."""
-        return cls(store.inner) if isinstance(store, EmbeddedStore) else None
+        return cls(store.inner, kept_out=store.kept_out) if isinstance(store, EmbeddedStore) else None
 
     def of(self, term: NamedNode) -> tuple[Triple, ...]:
         labels = self._labels.get(term)
         if labels is None:
-            labels = _labels_of(self.store, term)
+            labels = _labels_of(self.store, term, self.kept_out)
             if len(self._labels) < self.max_terms:
                 self._labels[term] = labels  # one dict store, atomic under the GIL
         return labels
@@ -261,19 +265,22 @@ class VocabularyLabels:
         return term in self._labels
 
 
-def _labels_of(store: pyoxigraph.Store, term: NamedNode) -> tuple[Triple, ...]:
-    """``term``'s ``skos:prefLabel`` and ``rdfs:label`` statements with a literal (in the default graph).
+def _labels_of(store: pyoxigraph.Store, term: NamedNode, kept_out: NamedNode | None) -> tuple[Triple, ...]:
+    """``term``'s ``skos:prefLabel`` and ``rdfs:label`` statements with a literal (in the default graph,
+    and in ``kept_out``, the large graph read beside it: ``EmbeddedStore.kept_out``).
 
     Asked of every graph and the default graph's kept: pyoxigraph starts a read of one named graph
     (the default graph too) several times slower than a read of all of them (measured: about
-    4 µs against 0.3), and a label is in two graphs (its source's and the merge), not more.
+    4 µs against 0.3), and a label is in two graphs (its source's and the merge), not more. A
+    statement of ``kept_out`` is not in the default graph (the merge leaves it out), so it counts once.
     """
     return tuple(quad.triple for lp in _LABEL_NODES for quad in store.quads_for_pattern(term, lp, None)
-                 if isinstance(quad.graph_name, DefaultGraph) and isinstance(quad.object, Literal))
+                 if isinstance(quad.object, Literal)
+                 and (isinstance(quad.graph_name, DefaultGraph) or quad.graph_name == kept_out))
 
 
-def document_from_patterns(store: pyoxigraph.Store, iri: str, *,
-                           vocabulary: VocabularyLabels | None = None) -> list[Triple] | None:
+def document_from_patterns(store: pyoxigraph.Store, iri: str, *, vocabulary: VocabularyLabels | None = None,
+                           kept_out: NamedNode | None = None) -> list[Triple] | None:
     """The graph :data:`DOCUMENT_CONSTRUCT` gives for ``iri``, read with pyoxigraph's pattern matching
     over the default graph (the merge of the sources); None for a hub (more than
     :data:`MAX_INCOMING` links to ``iri`` — counted as they are read, so a hub costs that many at
@@ -283,16 +290,25 @@ def document_from_patterns(store: pyoxigraph.Store, iri: str, *,
     theirs; the statements of others (not blank nodes) that point to it; and the labels of every
     IRI the label branch names: the entity's properties and objects, the subjects and properties
     of the links to it, the properties and objects of its blank nodes' statements.
+
+    ``kept_out`` is the large graph left out of the default graph's copy and read beside it
+    (``EmbeddedStore.kept_out``): every read is made of both, which share no statement.
     """
-    if vocabulary is not None and vocabulary.store is not store:
+    if vocabulary is not None and (vocabulary.store is not store or vocabulary.kept_out != kept_out):
         raise ValueError("the vocabulary's labels were read from another store")
     entity = NamedNode(iri)
-    match = store.quads_for_pattern
+    read = store.quads_for_pattern
+
+    def match(s: NamedNode | BlankNode | None, o: NamedNode | BlankNode | None) -> Iterable[Quad]:
+        if kept_out is None:  # the common case: one read, no generator in between
+            return read(s, None, o, _DEFAULT_GRAPH)
+        return chain(read(s, None, o, _DEFAULT_GRAPH), read(s, None, o, kept_out))
+
     graph: set[Triple] = set()
     named: set[NamedNode] = set()  # whose labels the document holds: entities, read every time
     terms: set[NamedNode] = set()  # properties and classes, whose labels ``vocabulary`` may keep
     blanks: list[BlankNode] = []
-    for quad in match(entity, None, None, _DEFAULT_GRAPH):
+    for quad in match(entity, None):
         triple = quad.triple
         graph.add(triple)
         predicate, obj = triple.predicate, triple.object
@@ -303,7 +319,7 @@ def document_from_patterns(store: pyoxigraph.Store, iri: str, *,
             blanks.append(obj)
     deeper: list[BlankNode] = []
     for blank in blanks:
-        for quad in match(blank, None, None, _DEFAULT_GRAPH):
+        for quad in match(blank, None):
             triple = quad.triple
             graph.add(triple)
             obj = triple.object
@@ -313,9 +329,9 @@ def document_from_patterns(store: pyoxigraph.Store, iri: str, *,
             elif isinstance(obj, BlankNode):
                 deeper.append(obj)
     for blank in deeper:  # the second level's statements; their terms are not labelled
-        graph.update(quad.triple for quad in match(blank, None, None, _DEFAULT_GRAPH))
+        graph.update(quad.triple for quad in match(blank, None))
     incoming = 0
-    for quad in match(None, None, entity, _DEFAULT_GRAPH):
+    for quad in match(None, entity):
         subject = quad.subject
         terms.add(quad.predicate)  # also of a blank node's link (the label branch's ``?s4 ?x $e``)
         if isinstance(subject, BlankNode):
@@ -327,9 +343,9 @@ def document_from_patterns(store: pyoxigraph.Store, iri: str, *,
         if isinstance(subject, NamedNode):
             named.add(subject)
     for term in terms:
-        graph.update(vocabulary.of(term) if vocabulary is not None else _labels_of(store, term))
+        graph.update(vocabulary.of(term) if vocabulary is not None else _labels_of(store, term, kept_out))
     for node in named - terms:
-        graph.update(_labels_of(store, node))
+        graph.update(_labels_of(store, node, kept_out))
     if len(graph) >= FIRST_TRY_LIMIT:
         return None
     return list(graph)
@@ -343,7 +359,7 @@ def _construct(store: Store, query: str) -> list[Triple]:
     and cost as much as the evaluation itself (measured: 360 µs of about 800).
     """
     if isinstance(store, EmbeddedStore):
-        result = evaluate_query(store.inner, query, base_iri=store.base_iri)
+        result = evaluate_query(store.inner, query, base_iri=store.base_iri, kept_out=store.kept_out)
         assert isinstance(result, QueryTriples), "a CONSTRUCT answers triples"
         return list(result)
     return store.construct(query)
@@ -357,7 +373,8 @@ def select_fixed(store: Store, query: str, *, bindings: dict[str, Term] | None =
     """
     if not isinstance(store, EmbeddedStore):
         return store.select(query, bindings=bindings)
-    result = evaluate_query(store.inner, query, base_iri=store.base_iri, bindings=bindings)
+    result = evaluate_query(store.inner, query, base_iri=store.base_iri, bindings=bindings,
+                            kept_out=store.kept_out)
     assert isinstance(result, QuerySolutions), "a SELECT answers solutions"
     names = [v.value for v in result.variables]
     rows = Rows(names)

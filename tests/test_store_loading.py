@@ -15,6 +15,7 @@ import pyoxigraph
 import pytest
 from pyoxigraph import NamedNode, RdfFormat
 
+from clair_kg.entity_graph import construct_document_triples, document_triples, entity_iris
 from clair_kg.errors import ConfigError, SourceError
 from clair_kg.publish import Distribution
 from clair_kg.published import ReleaseInfo
@@ -23,9 +24,10 @@ from clair_kg.runtime import StartupReads, build_runtime
 from clair_kg.server.handover import Handover
 from clair_kg.server.holder import startup_reads_for
 from clair_kg.settings import Settings
+from clair_kg.sparql.evaluate import evaluate
+from clair_kg.sparql.wire import Job
 from clair_kg.store import EmbeddedStore
-from clair_kg.store.base import DatasetSpec
-from clair_kg.store.evaluation import kept_out_of_default_graph
+from clair_kg.store.base import DEFAULT_DATASET, DatasetSpec
 from clair_kg.store.loading import LoadSpec, extra_graphs, load_files, load_specs, served_release
 
 BIG = "http://example.org/graph/big"
@@ -105,8 +107,8 @@ QUERIES = {
 
 def test_a_large_graph_kept_out_of_the_copy_gives_the_plain_answers(tmp_path: Path, release: Release) -> None:
     served, plain = _served(tmp_path, release), _plain(tmp_path, release)
-    assert kept_out_of_default_graph(served.inner) == NamedNode(BIG)
-    assert kept_out_of_default_graph(plain.inner) is None
+    assert served.kept_out == NamedNode(BIG)
+    assert plain.kept_out is None
     for what, query in QUERIES.items():
         assert _rows(served, query) == _rows(plain, query), what
     # a protocol dataset replaces the query's own, on both
@@ -119,6 +121,29 @@ def test_a_large_graph_kept_out_of_the_copy_gives_the_plain_answers(tmp_path: Pa
     assert (BIG, f"{EX}c", f"{EX}d") in in_graphs and all(row[0] in (BIG, SMALL) for row in in_graphs)
     assert "default only" not in {row[2] for row in in_graphs}
     assert served.statements() == plain.statements() and len(served) == len(plain)
+
+
+def test_every_reader_of_the_default_graph_reads_the_kept_out_graph(tmp_path: Path, release: Release) -> None:
+    """Entity documents (pattern reads), a query worker's and a query thread's evaluation read what the
+    plain store's default graph holds: they are handed the kept-out graph with the store."""
+    served, plain = _served(tmp_path, release), _plain(tmp_path, release)
+    entities = [f"{EX}{name}" for name in ("a", "b", "c", "d", "s", "z", "shared")]
+    entities += sorted(entity_iris(plain, "https://w3id.org/clair-kg/"))[:40]
+    def without_blank_nodes(triples: list[pyoxigraph.Triple]) -> set[str]:  # labels differ between stores
+        return {str(t) for t in triples if not isinstance(t.subject, pyoxigraph.BlankNode)
+                and not isinstance(t.object, pyoxigraph.BlankNode)}
+
+    for iri in entities:
+        document = document_triples(served, iri)
+        assert set(document) == set(construct_document_triples(served, iri)), iri
+        on_plain = construct_document_triples(plain, iri)
+        assert len(document) == len(on_plain) and without_blank_nodes(document) == without_blank_nodes(on_plain), iri
+    query = f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?s ?o"
+    job = Job(query=query, media_type="application/sparql-results+json", dataset=DEFAULT_DATASET, max_rows=100)
+    worker = evaluate(served.inner, job, kept_out=served.kept_out)
+    assert worker.body == evaluate(plain.inner, job).body
+    assert json.loads(worker.body)["results"]["bindings"], "the big graph's statements are read"
+    assert worker.body != evaluate(served.inner, job).body, "without the kept-out graph the answer differs"
 
 
 def test_the_copy_is_small_and_the_big_graph_is_not_in_it(tmp_path: Path, release: Release) -> None:

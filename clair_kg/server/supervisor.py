@@ -141,7 +141,7 @@ class Supervisor:
             die_with_parent(parent, signal.SIGKILL)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the holder decides
             set_title(f"clair_kg.sparql.worker query worker of web process {owner} (clair-kg serve {parent})")
-            return serve_jobs(theirs, store.inner)
+            return serve_jobs(theirs, store.inner, kept_out=store.kept_out)
 
         pid = self._fork(worker, theirs, ours)
         theirs.close()

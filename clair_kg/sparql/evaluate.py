@@ -12,7 +12,7 @@ from __future__ import annotations
 __all__ = ["evaluate"]
 
 import pyoxigraph
-from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions
+from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions
 
 from ..errors import ClairKgError, NotAcceptable
 from ..formats import RESULT_FORMATS
@@ -23,10 +23,13 @@ from .wire import Job, Reply
 _ASK_FORMATS = ("application/sparql-results+json", "application/sparql-results+xml")
 
 
-def evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
-    """Run ``job`` on ``store``; errors come back as a :class:`Reply` with their status and class."""
+def evaluate(store: pyoxigraph.Store, job: Job, *, kept_out: NamedNode | None = None) -> Reply:
+    """Run ``job`` on ``store``; errors come back as a :class:`Reply` with their status and class.
+
+    ``kept_out``: the graph read beside ``store``'s default graph (``EmbeddedStore.kept_out``).
+    """
     try:
-        result = evaluate_query(store, job.query, dataset=job.dataset, base_iri=job.base_iri)
+        result = evaluate_query(store, job.query, dataset=job.dataset, base_iri=job.base_iri, kept_out=kept_out)
         if isinstance(result, QueryBoolean):
             writer = RESULT_FORMATS.get(job.media_type)
             if writer is None or writer in (QueryResultsFormat.CSV, QueryResultsFormat.TSV):

@@ -427,9 +427,9 @@ class WorkerPool:
                 self.source.nquads.unlink()
 
 
-def _evaluate(store: pyoxigraph.Store, job: Job) -> Reply:
+def _evaluate(store: pyoxigraph.Store, kept_out: pyoxigraph.NamedNode | None, job: Job) -> Reply:
     try:
-        return evaluate(store, job)
+        return evaluate(store, job, kept_out=kept_out)
     except Exception as exc:  # noqa: BLE001 - the same answer a worker process gives
         return Reply.from_error(ClairKgError(f"the query failed: {type(exc).__name__}: {exc}"))
 
@@ -442,8 +442,9 @@ class ThreadRunner:
     """
 
     def __init__(self, store: pyoxigraph.Store, *, size: int, timeout: float,
-                 on_overrun: Callable[[], None]) -> None:
+                 on_overrun: Callable[[], None], kept_out: pyoxigraph.NamedNode | None = None) -> None:
         self.store = store
+        self.kept_out = kept_out  # the graph read beside the default graph (EmbeddedStore.kept_out)
         self.timeout = timeout
         self.on_overrun = on_overrun
         self._pool = ThreadPoolExecutor(max(1, size), thread_name_prefix="clair-kg-query")
@@ -455,7 +456,7 @@ class ThreadRunner:
     async def run(self, job: Job, form: QueryForm | None = None) -> Reply:
         if self._aborted:
             raise StoreUnavailable("this server process is restarting; try again")
-        future = asyncio.get_running_loop().run_in_executor(self._pool, _evaluate, self.store, job)
+        future = asyncio.get_running_loop().run_in_executor(self._pool, _evaluate, self.store, self.kept_out, job)
         self._pending.add(future)
         try:
             async with asyncio.timeout(self.timeout):

@@ -134,7 +134,7 @@ class SparqlService:
         in_process = s.query_isolation is QueryIsolation.RESTART and self.on_overrun is not None
         if in_process and self.on_overrun is not None and isinstance(self.store, EmbeddedStore):
             return ThreadRunner(self.store.inner, size=s.query_workers, timeout=s.query_timeout,
-                                on_overrun=self.on_overrun)
+                                on_overrun=self.on_overrun, kept_out=self.store.kept_out)
         source = await asyncio.to_thread(
             graph_source_for, self.store, store_path=s.store_path, nquads=self.nquads
         )

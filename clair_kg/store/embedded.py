@@ -36,6 +36,9 @@ class EmbeddedStore:
     def __init__(self, inner: pyoxigraph.Store | None = None, *, base_iri: str | None = None) -> None:
         self._inner = inner if inner is not None else pyoxigraph.Store()
         self.base_iri = base_iri
+        #: the large ``--load`` graph left out of the default-graph copy (None: the copy is whole);
+        #: every read of the default graph reads it too (:func:`.evaluation.merged_default_graph`)
+        self.kept_out: NamedNode | None = None
 
     @classmethod
     def open(cls, path: Path, *, base_iri: str | None = None) -> EmbeddedStore:
@@ -59,7 +62,7 @@ class EmbeddedStore:
         bindings: Mapping[str, Term] | None = None,
     ) -> QueryResult:
         return evaluate_query(self._inner, query, dataset=dataset, base_iri=self.base_iri, bindings=bindings,
-                              max_depth=MAX_QUERY_DEPTH)
+                              max_depth=MAX_QUERY_DEPTH, kept_out=self.kept_out)
 
     def select(self, query: str, *, bindings: Mapping[str, Term] | None = None) -> Rows:
         result = self._run(query, bindings=bindings)
@@ -129,7 +132,8 @@ class EmbeddedStore:
         load_files(self._inner, loads)  # first: the first N-Quads or TriG file goes into an empty store
         self._inner.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
         quads = len(self._inner)
-        merged_default_graph(self._inner, keep_out=_largest_graph(loads))
+        self.kept_out = _largest_graph(loads)
+        merged_default_graph(self._inner, keep_out=self.kept_out)
         return quads
 
     def graphs(self) -> Sequence[str]:

@@ -10,7 +10,8 @@ everywhere:
   large graph (``clair-kg serve --load FILE=IRI``) keeps that graph's triples out of the copy: its
   real default graph holds the merge of the others *minus* what the large graph states, and a query
   without a dataset of its own reads that graph and the large one together (disjoint, so a triple
-  still counts once; :func:`kept_out_of_default_graph`);
+  still counts once). Whoever holds such a store (``EmbeddedStore.kept_out``) passes that graph to
+  :func:`evaluate_query` as ``kept_out``;
 - a **protocol dataset** (``default-graph-uri`` / ``named-graph-uri``) replaces the query's own, and a
   part it leaves out is empty (SPARQL 1.1 Protocol §2.1.4); ``FROM`` / ``FROM NAMED`` in the text
   are honoured by pyoxigraph itself;
@@ -27,7 +28,7 @@ Errors come out as the package's own (:mod:`clair_kg.errors`), in words a user c
 
 from __future__ import annotations
 
-__all__ = ["READ_ONLY", "QueryResult", "evaluate_query", "kept_out_of_default_graph", "merged_default_graph"]
+__all__ = ["READ_ONLY", "QueryResult", "evaluate_query", "merged_default_graph"]
 
 from collections.abc import Mapping
 
@@ -52,11 +53,6 @@ _PREFIXES = dict(SPARQL_PREFIXES)
 #: copies every source graph's triples into the default graph; a set, so shared triples count once
 _MERGE = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
-#: stores whose queries read a named graph beside their real default graph (by id; the entry holds the
-#: store, so the id is never reused while it is there): see :func:`merged_default_graph`
-_KEPT_OUT: dict[int, tuple[pyoxigraph.Store, NamedNode]] = {}
-
-
 def merged_default_graph(store: pyoxigraph.Store, *, keep_out: NamedNode | None = None) -> None:
     """Make ``store``'s default graph the merge of its named graphs (kept with what it already holds).
 
@@ -65,7 +61,9 @@ def merged_default_graph(store: pyoxigraph.Store, *, keep_out: NamedNode | None 
     leaves that graph out: the other graphs are copied, the triples ``keep_out`` also states are taken
     out of the copy again, and from then on every query of ``store`` without a dataset of its own
     reads the copy and ``keep_out`` together — the same set of triples, each once, in milliseconds
-    and no memory. ``store`` must not be written to afterwards (a served store never is).
+    and no memory. The caller keeps ``keep_out`` with the store and passes it to every
+    :func:`evaluate_query` as ``kept_out`` (``EmbeddedStore`` does; a store forked from the holder gets
+    it with the store). ``store`` must not be written to afterwards (a served store never is).
     """
     if keep_out is None:
         store.update(_MERGE)
@@ -79,13 +77,6 @@ def merged_default_graph(store: pyoxigraph.Store, *, keep_out: NamedNode | None 
             store.bulk_extend([pyoxigraph.Quad(q.subject, q.predicate, q.object)
                                for q in store.quads_for_pattern(None, None, None, graph)])
     store.update(f"DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o . GRAPH {keep_out} {{ ?s ?p ?o }} }}")
-    _KEPT_OUT[id(store)] = (store, keep_out)
-
-
-def kept_out_of_default_graph(store: pyoxigraph.Store) -> NamedNode | None:
-    """The named graph ``store``'s queries read beside its real default graph (None: the copy is whole)."""
-    entry = _KEPT_OUT.get(id(store))
-    return entry[1] if entry is not None and entry[0] is store else None
 
 
 def evaluate_query(
@@ -96,8 +87,12 @@ def evaluate_query(
     base_iri: str | None = None,
     bindings: Mapping[str, Term] | None = None,
     max_depth: int | None = None,
+    kept_out: NamedNode | None = None,
 ) -> QueryResult:
     """Run ``query`` on ``store`` under the project's dataset rules (module docstring).
+
+    ``kept_out``: the large graph :func:`merged_default_graph` left out of ``store``'s default graph
+    (None: the copy is whole), read beside it when the query has no dataset of its own.
 
     :raises ForbiddenOperation: the text is a SPARQL Update.
     :raises QuerySyntaxError: the text does not parse, or names an invalid graph IRI.
@@ -118,9 +113,8 @@ def evaluate_query(
     text = bind_in_text(query, bindings)
     if max_depth is not None:
         check_depth(text, max_depth)
-    if default_graph is None:
-        kept_out = kept_out_of_default_graph(store)
-        if kept_out is not None and not analyse(text).has_dataset_clause:  # FROM in the text is the query's own
+    if default_graph is None and kept_out is not None:
+        if not analyse(text).has_dataset_clause:  # FROM in the text is the query's own
             default_graph = [DefaultGraph(), kept_out]
     try:
         return store.query(text, base_iri=base_iri, prefixes=_PREFIXES, default_graph=default_graph,
