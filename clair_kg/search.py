@@ -33,7 +33,7 @@ own read-only connection, so the pages are shared through the operating system's
 
 from __future__ import annotations
 
-__all__ = ["Entity", "Label", "LabelIndex", "SearchHit", "normalise"]
+__all__ = ["Entity", "IndexedValue", "Label", "LabelIndex", "SearchHit", "normalise"]
 
 import difflib
 import heapq
@@ -47,7 +47,7 @@ import time
 import unicodedata
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,7 +60,7 @@ from rapidfuzz.process import extract
 
 from .errors import QueryTimeout
 from .namespaces import PREFIXES
-from .store import Store
+from .store import Store, Term
 
 RDFS = PREFIXES["rdfs"]
 SKOS = PREFIXES["skos"]
@@ -140,6 +140,16 @@ CREATE VIRTUAL TABLE label_text USING fts5(norm, content='label', content_rowid=
 -- how many labels hold each trigram (FTS5's own count): a substring is looked up by its rarest
 -- trigrams, never by every one of them
 CREATE TABLE label_gram (gram TEXT PRIMARY KEY, labels INTEGER NOT NULL) WITHOUT ROWID;
+-- Property values, for reconciliation to score candidates without asking the store: each property
+-- under the query its rows (?s ?v) came from (a property is answered from here only for that very
+-- query), each distinct value once (kind i: an IRI, l: a literal; extra: @language or the datatype;
+-- text: its N-Triples form, the order values are listed in; labels: the normalised labels of the
+-- indexed entity an IRI names, joined by \x1f), and which entity has which value.
+CREATE TABLE prop (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, query TEXT NOT NULL);
+CREATE TABLE term (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL, extra TEXT NOT NULL,
+                   text TEXT NOT NULL, labels TEXT NOT NULL);
+CREATE TABLE prop_value (prop INTEGER NOT NULL, entity INTEGER NOT NULL, term INTEGER NOT NULL,
+                         PRIMARY KEY (prop, entity, term)) WITHOUT ROWID;
 """
 _INDEX_SQL = """
 CREATE INDEX label_norm ON label (norm);
@@ -193,6 +203,15 @@ class Entity:
                 if wanted is None or text_lang == wanted:
                     return text
         return None
+
+
+@dataclass(frozen=True)
+class IndexedValue:
+    """One value of a property of an entity, as the index holds it."""
+
+    term: Term  # the index holds IRIs and literals; the store may also answer a blank node
+    #: the normalised labels of the indexed entity ``term`` names (an IRI), else empty
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -365,7 +384,7 @@ class LabelIndex:
 
     def __init__(
         self, entities: Iterable[Entity], class_labels: dict[str, dict[str, str]] | None = None,
-        *, path: Path | None = None,
+        *, path: Path | None = None, properties: Iterable[tuple[str, str, Iterable[tuple[str, Term]]]] = (),
     ) -> None:
         self.class_labels = class_labels or {}
         if path is None:
@@ -383,7 +402,7 @@ class LabelIndex:
                 self.path.unlink()
             self._finalizer = None
         self._local = threading.local()
-        self._attach(*self._write(entities))
+        self._attach(*self._write(entities, properties))
 
     def _attach(self, count: int, kinds: list[str], profiles: frozenset[tuple[str, tuple[str, ...]]]) -> None:
         self._count = count
@@ -391,6 +410,9 @@ class LabelIndex:
         #: the distinct (kind, types) pairs: what type suggestions and property proposals look at
         self._profiles = profiles
         self._entity_cache: Callable[[int], Entity] = lru_cache(maxsize=8192)(self._load_entity)
+        #: property id -> (its number in the index, the query its values came from)
+        self._props: dict[str, tuple[int, str]] = {
+            pid: (int(n), query) for n, pid, query in self._db().execute("SELECT n, id, query FROM prop")}
 
     @classmethod
     def open(cls, path: Path) -> LabelIndex:
@@ -412,7 +434,9 @@ class LabelIndex:
 
     # --- building -------------------------------------------------------------------------------
 
-    def _write(self, entities: Iterable[Entity]) -> tuple[int, list[str], frozenset[tuple[str, tuple[str, ...]]]]:
+    def _write(
+        self, entities: Iterable[Entity], properties: Iterable[tuple[str, str, Iterable[tuple[str, Term]]]],
+    ) -> tuple[int, list[str], frozenset[tuple[str, tuple[str, ...]]]]:
         db = sqlite3.connect(self.path)
         try:
             # No journal (a failed build is thrown away) and a page cache large enough that building
@@ -437,6 +461,7 @@ class LabelIndex:
                         best[key] = (-label.bonus, pos)
                 ranked.extend((bonus, len(norm), n, pos, entity.labels[pos])
                               for (norm, _), (bonus, pos) in best.items())
+            self._write_properties(db, ordered, properties)
             del ordered
             ranked.sort(key=lambda r: r[:4])
             db.executemany("INSERT INTO entity VALUES (?, ?, ?)", entity_rows)
@@ -461,13 +486,68 @@ class LabelIndex:
             db.close()
         return len(entity_rows), kinds, profiles
 
+    @staticmethod
+    def _write_properties(db: sqlite3.Connection, ordered: Sequence[Entity],
+                          properties: Iterable[tuple[str, str, Iterable[tuple[str, Term]]]]) -> None:
+        """The ``prop``, ``term`` and ``prop_value`` tables: each property's values of the indexed entities."""
+        numbers = {entity.id: n for n, entity in enumerate(ordered, start=1)}
+        by_iri = {entity.iri: n for n, entity in enumerate(ordered, start=1)}
+
+        def target(iri: str) -> int | None:
+            # the entity :meth:`get` finds for the IRI, resolved once here instead of per request
+            tried = [iri]
+            if "/id/" in iri:
+                part = iri.split("/id/", 1)[1]
+                tried = [part, iri] if "://" in iri else [iri, part]
+            return next((numbers[t] for t in tried if t in numbers), None)
+
+        terms: dict[str, int] = {}
+        term_rows: list[tuple[int, str, str, str, str, str]] = []
+        for prop_n, (pid, query, rows) in enumerate(properties, start=1):
+            pairs: set[tuple[int, int]] = set()
+            indexable = True
+            for iri, value in rows:
+                entity_n = by_iri.get(iri)
+                if entity_n is None:
+                    continue  # not an indexed entity: reconciliation never scores it
+                text = str(value)
+                term_n = terms.get(text)
+                if term_n is None:
+                    if isinstance(value, NamedNode):
+                        found = target(value.value)
+                        labels = "" if found is None else "\x1f".join(
+                            dict.fromkeys(label.norm for label in ordered[found - 1].labels))
+                        row = ("i", value.value, "", labels)
+                    elif isinstance(value, Literal):
+                        row = ("l", value.value, f"@{value.language}" if value.language else value.datatype.value, "")
+                    else:
+                        # a blank node's id is the loaded store's own (another load names it
+                        # differently): this property stays with the store
+                        indexable = False
+                        break
+                    term_n = terms[text] = len(terms) + 1
+                    term_rows.append((term_n, row[0], row[1], row[2], text, row[3]))
+                pairs.add((entity_n, term_n))
+            if indexable:
+                db.execute("INSERT INTO prop VALUES (?, ?, ?)", (prop_n, pid, query))
+                db.executemany("INSERT INTO prop_value VALUES (?, ?, ?)",
+                               ((prop_n, entity_n, term_n) for entity_n, term_n in sorted(pairs)))
+        db.executemany("INSERT INTO term VALUES (?, ?, ?, ?, ?, ?)", term_rows)
+
     @classmethod
-    def build(cls, store: Store, base_iri: str, *, path: Path | None = None) -> LabelIndex:
-        """Read labels, types and descriptions of every entity from ``store`` and index them.
+    def build(cls, store: Store, base_iri: str, *, path: Path | None = None,
+              properties: Mapping[str, str] | None = None) -> LabelIndex:
+        """Read labels, types and descriptions of every entity from ``store`` and index them, with the
+        values of ``properties`` (id -> a SELECT of ``?s ?v``; by default reconciliation's catalogue).
 
         ``path`` is where the index file goes (a release folder, say); by default a temporary
         file, removed when the index is garbage-collected or the process that built it exits.
         """
+        if properties is None:
+            # imported here: the reconcile package imports this module at its top
+            from .reconcile.properties import indexed_queries
+
+            properties = indexed_queries()
         prefix = f"{base_iri}id/"
         labels: dict[str, list[Label]] = defaultdict(list)
         # (subject, text, language, kind): equal keys are equal labels (skos:altLabel and
@@ -513,7 +593,14 @@ class LabelIndex:
                     descriptions=tuple(sorted(descriptions.get(iri, ()), key=lambda d: d[1] != "en")),
                 )
 
-        return cls(entities(), dict(class_labels), path=path)
+        def property_rows(query: str) -> Iterator[tuple[str, Term]]:
+            for row in store.select(query):
+                s, v = row.get("s"), row.get("v")
+                if isinstance(s, NamedNode) and v is not None:
+                    yield s.value, v
+
+        return cls(entities(), dict(class_labels), path=path,
+                   properties=((pid, query, property_rows(query)) for pid, query in properties.items()))
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -553,6 +640,35 @@ class LabelIndex:
             if row is not None:
                 return self._entity_cache(int(row[0]))
         return None
+
+    def property_values(self, pid: str, query: str, entity_ids: Sequence[str]) -> dict[str, list[IndexedValue]] | None:
+        """The values of property ``pid`` of each entity of ``entity_ids``, in N-Triples order (as
+        :func:`~clair_kg.reconcile.properties.fetch_values` lists them), or None when the index was not
+        built with that property from that very ``query`` (ask the store then).
+
+        One SQL statement, whatever the number of entities.
+        """
+        known = self._props.get(pid)
+        if known is None or known[1] != query:
+            return None
+        wanted = list(dict.fromkeys(entity_ids))
+        out: dict[str, list[IndexedValue]] = {}
+        if not wanted:
+            return out
+        rows = self._db().execute(
+            "SELECT e.id, t.kind, t.value, t.extra, t.labels FROM entity e "
+            "JOIN prop_value v ON v.prop = ? AND v.entity = e.n JOIN term t ON t.n = v.term "
+            f"WHERE e.id IN ({','.join('?' * len(wanted))}) ORDER BY e.id, t.text", [known[0], *wanted])
+        for entity_id, kind, value, extra, labels in rows:
+            term: NamedNode | Literal
+            if kind == "i":
+                term = NamedNode(value)
+            elif extra.startswith("@"):
+                term = Literal(value, language=extra[1:])
+            else:
+                term = Literal(value, datatype=NamedNode(extra))
+            out.setdefault(entity_id, []).append(IndexedValue(term, tuple(labels.split("\x1f")) if labels else ()))
+        return out
 
     def with_label(self, text: str, *, limit: int = 100) -> list[Entity]:
         """The entities (at most ``limit``) with a label equal to ``text`` once both are normalised."""
