@@ -46,7 +46,8 @@ import threading
 import time
 import unicodedata
 import weakref
-from collections import defaultdict
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -130,7 +131,10 @@ CREATE TABLE label (n INTEGER PRIMARY KEY, entity INTEGER NOT NULL, pos INTEGER 
 CREATE TABLE word (word TEXT NOT NULL, label INTEGER NOT NULL, PRIMARY KEY (word, label)) WITHOUT ROWID;
 -- the distinct words, for fuzzy matching: far fewer than the labels
 CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
-CREATE VIRTUAL TABLE vocab_text USING fts5(word, content='vocab', content_rowid='n', tokenize='trigram');
+-- for each trigram, the first words (by number) holding it, packed as an array of 32-bit integers in
+-- the machine's byte order (the index is read where it was built): what fuzzy matching counts shared
+-- trigrams from
+CREATE TABLE vocab_gram (gram TEXT PRIMARY KEY, words BLOB NOT NULL) WITHOUT ROWID;
 -- each distinct word under itself and under each text it becomes with one character deleted
 -- (hashed to 32 bits: a collision only adds a candidate the ratio then turns away). Two words one
 -- edit apart (a character changed, added, dropped or two swapped) share a key.
@@ -154,7 +158,6 @@ CREATE TABLE prop_value (prop INTEGER NOT NULL, entity INTEGER NOT NULL, term IN
 _INDEX_SQL = """
 CREATE INDEX label_norm ON label (norm);
 INSERT INTO label_text (label_text) VALUES ('rebuild');
-INSERT INTO vocab_text (vocab_text) VALUES ('rebuild');
 CREATE VIRTUAL TABLE temp.label_terms USING fts5vocab(main, 'label_text', 'row');
 INSERT INTO label_gram SELECT term, doc FROM temp.label_terms;
 DROP TABLE temp.label_terms;
@@ -379,6 +382,12 @@ class _Deadline:
             "try a longer or more specific query, or a type filter")
 
 
+def _new_lane(ref: weakref.ref[LabelIndex]) -> None:
+    index = ref()
+    if index is not None:
+        index.lane = threading.RLock()
+
+
 class LabelIndex:
     """Every labelled entity under ``{base}id/``, in a read-only SQLite index built once per release."""
 
@@ -405,6 +414,16 @@ class LabelIndex:
         self._attach(*self._write(entities, properties))
 
     def _attach(self, count: int, kinds: list[str], profiles: frozenset[tuple[str, tuple[str, ...]]]) -> None:
+        #: Searches of one process take turns on this lock (reentrant: a reconciliation holds it for
+        #: its whole batch and searches inside it). sqlite3 lets go of the GIL around every statement
+        #: step, so several threads searching at once hand the GIL to each other thousands of times
+        #: a request: measured at 10^6 statements, 8 reconciliation batches at once in one process
+        #: cost 12-17 ms of CPU each on the web framework's 40 threads, 7-9 ms taking turns. The
+        #: work is CPU-bound under one GIL anyway: turns cost no throughput.
+        self.lane = threading.RLock()
+        ref = weakref.ref(self)
+        # a fork copies the lock as it is: a child starts with a lock no thread of its own holds
+        os.register_at_fork(after_in_child=lambda: _new_lane(ref))
         self._count = count
         self._kinds = kinds
         #: the distinct (kind, types) pairs: what type suggestions and property proposals look at
@@ -471,6 +490,17 @@ class LabelIndex:
             db.executemany("INSERT OR IGNORE INTO word VALUES (?, ?)",
                            sorted({(w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words}))
             db.execute("INSERT INTO vocab (word) SELECT DISTINCT word FROM word")
+            gram_words: dict[str, array[int]] = {}
+            for n, word in db.execute("SELECT n, word FROM vocab ORDER BY n").fetchall():
+                for gram in _grams(word):
+                    listed = gram_words.get(gram)
+                    if listed is None:
+                        listed = gram_words[gram] = array("i")
+                    if len(listed) < _GRAM_ROWS:
+                        listed.append(n)
+            db.executemany("INSERT INTO vocab_gram VALUES (?, ?)",
+                           ((gram, listed.tobytes()) for gram, listed in sorted(gram_words.items())))
+            del gram_words
             db.executemany("INSERT OR IGNORE INTO vocab_del VALUES (?, ?)", sorted(
                 (key, n) for n, word in db.execute("SELECT n, word FROM vocab").fetchall()
                 for key in _deletion_keys(word)))
@@ -716,7 +746,11 @@ class LabelIndex:
         limit = max(0, limit)
         if not wanted_query or limit == 0:
             return []
-        deadline = _Deadline(timeout)
+        with self.lane:
+            return self._bounded(wanted_query, types, lang, limit, _Deadline(timeout))
+
+    def _bounded(self, wanted_query: str, types: Iterable[str], lang: str | None, limit: int,
+                 deadline: _Deadline) -> list[SearchHit]:
         filters, params = self._filters([t for t in types if t], lang)
         db = self._db()
         if deadline.at is not None:
@@ -815,17 +849,29 @@ class LabelIndex:
         candidates = {w for (w,) in db.execute(
             f"SELECT v.word FROM vocab v WHERE v.n IN (SELECT word FROM vocab_del WHERE key IN "
             f"({','.join('?' * len(keys))}))", keys)}
-        # the words sharing most trigrams with ``word``, counted in SQLite from each trigram's rows
-        # (FTS5 ranking every word that holds one of them costs several times as much); a trigram
-        # thousands of words hold adds its first rows only, so that the work stays bounded
+        # the words sharing most trigrams with ``word`` (ties: the lower word number first), counted
+        # here from each trigram's packed list: a GROUP BY in SQLite costs two to three times as much;
+        # a trigram thousands of words hold adds its first words only, so that the work stays bounded
         grams = sorted(_grams(word))
         if grams:
-            each = " UNION ALL ".join(
-                ["SELECT * FROM (SELECT rowid AS n FROM vocab_text WHERE vocab_text MATCH ? LIMIT ?)"] * len(grams))
-            args = [x for gram in grams for x in (_phrase(gram), _GRAM_ROWS)]
-            candidates.update(w for (w,) in db.execute(
-                f"SELECT v.word FROM (SELECT n FROM ({each}) GROUP BY n ORDER BY count(*) DESC, n LIMIT ?) g "
-                "JOIN vocab v ON v.n = g.n", [*args, _FUZZY_CANDIDATES]))
+            shared: Counter[int] = Counter()
+            for (packed,) in db.execute(
+                    f"SELECT words FROM vocab_gram WHERE gram IN ({','.join('?' * len(grams))})", grams):
+                listed = array("i")
+                listed.frombytes(packed)
+                shared.update(listed)
+            by_count: dict[int, list[int]] = defaultdict(list)
+            for n, count in shared.items():
+                by_count[count].append(n)
+            most: list[int] = []
+            for count in sorted(by_count, reverse=True):
+                most.extend(sorted(by_count[count]))
+                if len(most) >= _FUZZY_CANDIDATES:
+                    break
+            most = most[:_FUZZY_CANDIDATES]
+            if most:
+                candidates.update(w for (w,) in db.execute(
+                    f"SELECT word FROM vocab WHERE n IN ({','.join('?' * len(most))})", most))
         # and words starting with the same two characters, as before the deletion index: a long
         # word with two letters changed in the middle shares few trigrams
         candidates.update(w for (w,) in db.execute(
@@ -870,13 +916,16 @@ class LabelIndex:
                 [w, _COMMON_PREFIX]).fetchone()[0] >= _COMMON_PREFIX}
             if len(frequent) < len(chosen):
                 chosen = [w for w in chosen if w not in frequent]
+        kth: float | None = None  # the limit-th best score so far; None: to be worked out again
+        label_ratios: dict[str, float] = {}  # a label's ratio, by its text: labels recur across close words
         for candidate in chosen:
             deadline.check()
             if words == (q,) and len(best) >= limit and limit > 0:
                 # The close words come closest first, and a label holding this one (and no closer
                 # word) scores at most 0.6 x its ratio + the best bonus: once ``limit`` entities
                 # score above that, no later word can change the answer.
-                kth = heapq.nlargest(limit, (key[0] for key in best.values()))[-1]
+                if kth is None:
+                    kth = heapq.nlargest(limit, (key[0] for key in best.values()))[-1]
                 if kth > 0.6 * close[candidate] + _MAX_BONUS + 1e-4:
                     break
             # the label's text from the index row: an entity is only read for the hits returned
@@ -886,13 +935,15 @@ class LabelIndex:
             for n, pos, norm, bonus in rows:
                 if n in taken:
                     continue
-                ratio = _fuzzy_ratio(q, norm, memo)
-                if not ratio:
+                known = label_ratios.get(norm)
+                label_ratio = label_ratios[norm] = _fuzzy_ratio(q, norm, memo) if known is None else known
+                if not label_ratio:
                     continue
-                score = round(min(1.0, round(0.6 * ratio, 4) + bonus), 4)
+                score = round(min(1.0, round(0.6 * label_ratio, 4) + bonus), 4)
                 key = (score, -len(norm), -pos)
                 if n not in best or key > best[n]:
                     best[n] = key
+                    kth = None
         ordered = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
         out: dict[int, SearchHit] = {}
         for n, (score, _, neg_pos) in ordered[:limit]:

@@ -134,8 +134,9 @@ class ReconcileService:
 
         :raises QueryTimeout: the batch took longer than the service's ``timeout``.
         """
-        self._start()
-        return {key: {"result": self._reconcile_one(query)} for key, query in batch.items()}
+        with self.index.lane:  # the whole batch in one turn (see LabelIndex.lane)
+            self._start()
+            return {key: {"result": self._reconcile_one(query)} for key, query in batch.items()}
 
     def _start(self) -> None:
         self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
@@ -328,8 +329,9 @@ class ReconcileService:
 
     def suggest_entities(self, prefix: str, *, cursor: int = 0, limit: int = DEFAULT_LIMIT,
                          types: Sequence[str] = ()) -> dict[str, Any]:
-        self._start()
-        hits = self._search(prefix, types=types, limit=cursor + limit)[cursor:]
+        with self.index.lane:
+            self._start()
+            hits = self._search(prefix, types=types, limit=cursor + limit)[cursor:]
         result = []
         for hit in hits:
             item: dict[str, Any] = {"id": hit.entity.id, "name": hit.label,
