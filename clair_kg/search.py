@@ -35,6 +35,7 @@ from __future__ import annotations
 
 __all__ = ["Entity", "IndexedValue", "Label", "LabelIndex", "SearchHit", "normalise"]
 
+import contextlib
 import difflib
 import heapq
 import json
@@ -746,8 +747,23 @@ class LabelIndex:
         limit = max(0, limit)
         if not wanted_query or limit == 0:
             return []
-        with self.lane:
-            return self._bounded(wanted_query, types, lang, limit, _Deadline(timeout))
+        deadline = _Deadline(timeout)  # waiting for the lane counts: no request queues past its limit
+        with self.turn(timeout):
+            return self._bounded(wanted_query, types, lang, limit, deadline)
+
+    @contextlib.contextmanager
+    def turn(self, timeout: float | None) -> Iterator[None]:
+        """Hold this process's search lane (:attr:`lane`) for the block, waiting at most ``timeout`` seconds.
+
+        :raises QueryTimeout: the lane did not come free in time (the process is busy searching).
+        """
+        if not self.lane.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+            raise QueryTimeout(f"the search waited past its time limit of {timeout:g} s for the searches "
+                               "before it: the server is busy, try again")
+        try:
+            yield
+        finally:
+            self.lane.release()
 
     def _bounded(self, wanted_query: str, types: Iterable[str], lang: str | None, limit: int,
                  deadline: _Deadline) -> list[SearchHit]:

@@ -134,8 +134,8 @@ class ReconcileService:
 
         :raises QueryTimeout: the batch took longer than the service's ``timeout``.
         """
-        with self.index.lane:  # the whole batch in one turn (see LabelIndex.lane)
-            self._start()
+        self._start()
+        with self.index.turn(self.timeout):  # the whole batch in one turn (see LabelIndex.lane)
             return {key: {"result": self._reconcile_one(query)} for key, query in batch.items()}
 
     def _start(self) -> None:
@@ -329,8 +329,8 @@ class ReconcileService:
 
     def suggest_entities(self, prefix: str, *, cursor: int = 0, limit: int = DEFAULT_LIMIT,
                          types: Sequence[str] = ()) -> dict[str, Any]:
-        with self.index.lane:
-            self._start()
+        self._start()
+        with self.index.turn(self.timeout):
             hits = self._search(prefix, types=types, limit=cursor + limit)[cursor:]
         result = []
         for hit in hits:
