@@ -130,8 +130,8 @@ CREATE TABLE entity (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NO
 CREATE TABLE label (n INTEGER PRIMARY KEY, entity INTEGER NOT NULL, pos INTEGER NOT NULL,
                     norm TEXT NOT NULL, lang TEXT NOT NULL, bonus REAL NOT NULL);
 CREATE TABLE word (word TEXT NOT NULL, label INTEGER NOT NULL, PRIMARY KEY (word, label)) WITHOUT ROWID;
--- the distinct words, for fuzzy matching: far fewer than the labels
-CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
+-- the distinct words, for fuzzy matching: far fewer than the labels; with how many labels hold each
+CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE, labels INTEGER NOT NULL);
 -- for each trigram, the first words (by number) holding it, packed as an array of 32-bit integers in
 -- the machine's byte order (the index is read where it was built): what fuzzy matching counts shared
 -- trigrams from
@@ -490,7 +490,7 @@ class LabelIndex:
             # in key order, so each B-tree is appended to rather than split at random
             db.executemany("INSERT OR IGNORE INTO word VALUES (?, ?)",
                            sorted({(w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words}))
-            db.execute("INSERT INTO vocab (word) SELECT DISTINCT word FROM word")
+            db.execute("INSERT INTO vocab (word, labels) SELECT word, count(*) FROM word GROUP BY word ORDER BY word")
             gram_words: dict[str, array[int]] = {}
             for n, word in db.execute("SELECT n, word FROM vocab ORDER BY n").fetchall():
                 for gram in _grams(word):
@@ -908,9 +908,15 @@ class LabelIndex:
         a whole label and word by word, as :func:`_fuzzy_ratio` does."""
         words = _words(q) or (q,)
         close: dict[str, float] = {}
+        # how many labels hold each word of the query that the labels use (one statement)
+        used: dict[str, int] = {}
+        if len(words) > 1:
+            distinct = list(dict.fromkeys(words))
+            used = dict(db.execute(f"SELECT word, labels FROM vocab WHERE word IN ({','.join('?' * len(distinct))})",
+                                   distinct).fetchall())
         for word in dict.fromkeys(words):
             deadline.check()
-            if len(words) > 1 and db.execute("SELECT 1 FROM vocab WHERE word = ?", [word]).fetchone():
+            if word in used:
                 # A word of a longer query that the labels use as it is: the labels holding it are
                 # the candidates; its near neighbours would add little to a whole-label ratio.
                 close[word] = 1.0
@@ -927,9 +933,9 @@ class LabelIndex:
         if words != (q,):
             # A longer query: its rare words find the labels like it; a word thousands of labels
             # hold ("office") adds rows to read, not candidates, when a rarer one is there.
-            frequent = {w for w in chosen if db.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM word WHERE word = ? LIMIT ?)",
-                [w, _COMMON_PREFIX]).fetchone()[0] >= _COMMON_PREFIX}
+            frequent = {w for (w,) in db.execute(
+                f"SELECT word FROM vocab WHERE labels >= ? AND word IN ({','.join('?' * len(chosen))})",
+                [_COMMON_PREFIX, *chosen])}
             if len(frequent) < len(chosen):
                 chosen = [w for w in chosen if w not in frequent]
         kth: float | None = None  # the limit-th best score so far; None: to be worked out again
