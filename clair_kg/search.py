@@ -28,7 +28,12 @@ stops a statement past the deadline, and the search raises :class:`~clair_kg.err
 (503 on the web).
 
 The index file is read-only once built; each thread (and each process, after a fork) opens its
-own read-only connection, so the pages are shared through the operating system's cache.
+own read-only connection, so the pages are shared through the operating system's cache. The
+searches of one process take turns on one lock (:attr:`LabelIndex.lane`; waiting counts against the
+time limit).
+
+The index also holds the values of reconciliation's catalogue properties
+(:meth:`LabelIndex.property_values`), so that scoring candidates never asks the store.
 """
 
 from __future__ import annotations
