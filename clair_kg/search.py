@@ -28,13 +28,19 @@ stops a statement past the deadline, and the search raises :class:`~clair_kg.err
 (503 on the web).
 
 The index file is read-only once built; each thread (and each process, after a fork) opens its
-own read-only connection, so the pages are shared through the operating system's cache.
+own read-only connection, so the pages are shared through the operating system's cache. The
+searches of one process take turns on one lock (:attr:`LabelIndex.lane`; waiting counts against the
+time limit).
+
+The index also holds the values of reconciliation's catalogue properties
+(:meth:`LabelIndex.property_values`), so that scoring candidates never asks the store.
 """
 
 from __future__ import annotations
 
-__all__ = ["Entity", "Label", "LabelIndex", "SearchHit", "normalise"]
+__all__ = ["Entity", "IndexedValue", "Label", "LabelIndex", "SearchHit", "normalise"]
 
+import contextlib
 import difflib
 import heapq
 import json
@@ -46,8 +52,9 @@ import threading
 import time
 import unicodedata
 import weakref
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,7 +67,7 @@ from rapidfuzz.process import extract
 
 from .errors import QueryTimeout
 from .namespaces import PREFIXES
-from .store import Store
+from .store import Store, Term
 
 RDFS = PREFIXES["rdfs"]
 SKOS = PREFIXES["skos"]
@@ -128,9 +135,12 @@ CREATE TABLE entity (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NO
 CREATE TABLE label (n INTEGER PRIMARY KEY, entity INTEGER NOT NULL, pos INTEGER NOT NULL,
                     norm TEXT NOT NULL, lang TEXT NOT NULL, bonus REAL NOT NULL);
 CREATE TABLE word (word TEXT NOT NULL, label INTEGER NOT NULL, PRIMARY KEY (word, label)) WITHOUT ROWID;
--- the distinct words, for fuzzy matching: far fewer than the labels
-CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);
-CREATE VIRTUAL TABLE vocab_text USING fts5(word, content='vocab', content_rowid='n', tokenize='trigram');
+-- the distinct words, for fuzzy matching: far fewer than the labels; with how many labels hold each
+CREATE TABLE vocab (n INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE, labels INTEGER NOT NULL);
+-- for each trigram, the first words (by number) holding it, packed as an array of 32-bit integers in
+-- the machine's byte order (the index is read where it was built): what fuzzy matching counts shared
+-- trigrams from
+CREATE TABLE vocab_gram (gram TEXT PRIMARY KEY, words BLOB NOT NULL) WITHOUT ROWID;
 -- each distinct word under itself and under each text it becomes with one character deleted
 -- (hashed to 32 bits: a collision only adds a candidate the ratio then turns away). Two words one
 -- edit apart (a character changed, added, dropped or two swapped) share a key.
@@ -140,11 +150,20 @@ CREATE VIRTUAL TABLE label_text USING fts5(norm, content='label', content_rowid=
 -- how many labels hold each trigram (FTS5's own count): a substring is looked up by its rarest
 -- trigrams, never by every one of them
 CREATE TABLE label_gram (gram TEXT PRIMARY KEY, labels INTEGER NOT NULL) WITHOUT ROWID;
+-- Property values, for reconciliation to score candidates without asking the store: each property
+-- under the query its rows (?s ?v) came from (a property is answered from here only for that very
+-- query), each distinct value once (kind i: an IRI, l: a literal; extra: @language or the datatype;
+-- text: its N-Triples form, the order values are listed in; labels: the normalised labels of the
+-- indexed entity an IRI names, joined by \x1f), and which entity has which value.
+CREATE TABLE prop (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, query TEXT NOT NULL);
+CREATE TABLE term (n INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL, extra TEXT NOT NULL,
+                   text TEXT NOT NULL, labels TEXT NOT NULL);
+CREATE TABLE prop_value (prop INTEGER NOT NULL, entity INTEGER NOT NULL, term INTEGER NOT NULL,
+                         PRIMARY KEY (prop, entity, term)) WITHOUT ROWID;
 """
 _INDEX_SQL = """
 CREATE INDEX label_norm ON label (norm);
 INSERT INTO label_text (label_text) VALUES ('rebuild');
-INSERT INTO vocab_text (vocab_text) VALUES ('rebuild');
 CREATE VIRTUAL TABLE temp.label_terms USING fts5vocab(main, 'label_text', 'row');
 INSERT INTO label_gram SELECT term, doc FROM temp.label_terms;
 DROP TABLE temp.label_terms;
@@ -193,6 +212,15 @@ class Entity:
                 if wanted is None or text_lang == wanted:
                     return text
         return None
+
+
+@dataclass(frozen=True)
+class IndexedValue:
+    """One value of a property of an entity, as the index holds it."""
+
+    term: Term  # the index holds IRIs and literals; the store may also answer a blank node
+    #: the normalised labels of the indexed entity ``term`` names (an IRI), else empty
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -360,12 +388,18 @@ class _Deadline:
             "try a longer or more specific query, or a type filter")
 
 
+def _new_lane(ref: weakref.ref[LabelIndex]) -> None:
+    index = ref()
+    if index is not None:
+        index.lane = threading.RLock()
+
+
 class LabelIndex:
     """Every labelled entity under ``{base}id/``, in a read-only SQLite index built once per release."""
 
     def __init__(
         self, entities: Iterable[Entity], class_labels: dict[str, dict[str, str]] | None = None,
-        *, path: Path | None = None,
+        *, path: Path | None = None, properties: Iterable[tuple[str, str, Iterable[tuple[str, Term]]]] = (),
     ) -> None:
         self.class_labels = class_labels or {}
         if path is None:
@@ -383,14 +417,27 @@ class LabelIndex:
                 self.path.unlink()
             self._finalizer = None
         self._local = threading.local()
-        self._attach(*self._write(entities))
+        self._attach(*self._write(entities, properties))
 
     def _attach(self, count: int, kinds: list[str], profiles: frozenset[tuple[str, tuple[str, ...]]]) -> None:
+        #: Searches of one process take turns on this lock (reentrant: a reconciliation holds it for
+        #: its whole batch and searches inside it). sqlite3 lets go of the GIL around every statement
+        #: step, so several threads searching at once hand the GIL to each other thousands of times
+        #: a request: measured at 10^6 statements, 8 reconciliation batches at once in one process
+        #: cost 12-17 ms of CPU each on the web framework's 40 threads, 7-9 ms taking turns. The
+        #: work is CPU-bound under one GIL anyway: turns cost no throughput.
+        self.lane = threading.RLock()
+        ref = weakref.ref(self)
+        # a fork copies the lock as it is: a child starts with a lock no thread of its own holds
+        os.register_at_fork(after_in_child=lambda: _new_lane(ref))
         self._count = count
         self._kinds = kinds
         #: the distinct (kind, types) pairs: what type suggestions and property proposals look at
         self._profiles = profiles
         self._entity_cache: Callable[[int], Entity] = lru_cache(maxsize=8192)(self._load_entity)
+        #: property id -> (its number in the index, the query its values came from)
+        self._props: dict[str, tuple[int, str]] = {
+            pid: (int(n), query) for n, pid, query in self._db().execute("SELECT n, id, query FROM prop")}
 
     @classmethod
     def open(cls, path: Path) -> LabelIndex:
@@ -412,7 +459,9 @@ class LabelIndex:
 
     # --- building -------------------------------------------------------------------------------
 
-    def _write(self, entities: Iterable[Entity]) -> tuple[int, list[str], frozenset[tuple[str, tuple[str, ...]]]]:
+    def _write(
+        self, entities: Iterable[Entity], properties: Iterable[tuple[str, str, Iterable[tuple[str, Term]]]],
+    ) -> tuple[int, list[str], frozenset[tuple[str, tuple[str, ...]]]]:
         db = sqlite3.connect(self.path)
         try:
             # No journal (a failed build is thrown away) and a page cache large enough that building
@@ -437,6 +486,7 @@ class LabelIndex:
                         best[key] = (-label.bonus, pos)
                 ranked.extend((bonus, len(norm), n, pos, entity.labels[pos])
                               for (norm, _), (bonus, pos) in best.items())
+            self._write_properties(db, ordered, properties)
             del ordered
             ranked.sort(key=lambda r: r[:4])
             db.executemany("INSERT INTO entity VALUES (?, ?, ?)", entity_rows)
@@ -445,7 +495,18 @@ class LabelIndex:
             # in key order, so each B-tree is appended to rather than split at random
             db.executemany("INSERT OR IGNORE INTO word VALUES (?, ?)",
                            sorted({(w, i) for i, r in enumerate(ranked, start=1) for w in r[4].words}))
-            db.execute("INSERT INTO vocab (word) SELECT DISTINCT word FROM word")
+            db.execute("INSERT INTO vocab (word, labels) SELECT word, count(*) FROM word GROUP BY word ORDER BY word")
+            gram_words: dict[str, array[int]] = {}
+            for n, word in db.execute("SELECT n, word FROM vocab ORDER BY n").fetchall():
+                for gram in _grams(word):
+                    listed = gram_words.get(gram)
+                    if listed is None:
+                        listed = gram_words[gram] = array("i")
+                    if len(listed) < _GRAM_ROWS:
+                        listed.append(n)
+            db.executemany("INSERT INTO vocab_gram VALUES (?, ?)",
+                           ((gram, listed.tobytes()) for gram, listed in sorted(gram_words.items())))
+            del gram_words
             db.executemany("INSERT OR IGNORE INTO vocab_del VALUES (?, ?)", sorted(
                 (key, n) for n, word in db.execute("SELECT n, word FROM vocab").fetchall()
                 for key in _deletion_keys(word)))
@@ -461,13 +522,68 @@ class LabelIndex:
             db.close()
         return len(entity_rows), kinds, profiles
 
+    @staticmethod
+    def _write_properties(db: sqlite3.Connection, ordered: Sequence[Entity],
+                          properties: Iterable[tuple[str, str, Iterable[tuple[str, Term]]]]) -> None:
+        """The ``prop``, ``term`` and ``prop_value`` tables: each property's values of the indexed entities."""
+        numbers = {entity.id: n for n, entity in enumerate(ordered, start=1)}
+        by_iri = {entity.iri: n for n, entity in enumerate(ordered, start=1)}
+
+        def target(iri: str) -> int | None:
+            # the entity :meth:`get` finds for the IRI, resolved once here instead of per request
+            tried = [iri]
+            if "/id/" in iri:
+                part = iri.split("/id/", 1)[1]
+                tried = [part, iri] if "://" in iri else [iri, part]
+            return next((numbers[t] for t in tried if t in numbers), None)
+
+        terms: dict[str, int] = {}
+        term_rows: list[tuple[int, str, str, str, str, str]] = []
+        for prop_n, (pid, query, rows) in enumerate(properties, start=1):
+            pairs: set[tuple[int, int]] = set()
+            indexable = True
+            for iri, value in rows:
+                entity_n = by_iri.get(iri)
+                if entity_n is None:
+                    continue  # not an indexed entity: reconciliation never scores it
+                text = str(value)
+                term_n = terms.get(text)
+                if term_n is None:
+                    if isinstance(value, NamedNode):
+                        found = target(value.value)
+                        labels = "" if found is None else "\x1f".join(
+                            dict.fromkeys(label.norm for label in ordered[found - 1].labels))
+                        row = ("i", value.value, "", labels)
+                    elif isinstance(value, Literal):
+                        row = ("l", value.value, f"@{value.language}" if value.language else value.datatype.value, "")
+                    else:
+                        # a blank node's id is the loaded store's own (another load names it
+                        # differently): this property stays with the store
+                        indexable = False
+                        break
+                    term_n = terms[text] = len(terms) + 1
+                    term_rows.append((term_n, row[0], row[1], row[2], text, row[3]))
+                pairs.add((entity_n, term_n))
+            if indexable:
+                db.execute("INSERT INTO prop VALUES (?, ?, ?)", (prop_n, pid, query))
+                db.executemany("INSERT INTO prop_value VALUES (?, ?, ?)",
+                               ((prop_n, entity_n, term_n) for entity_n, term_n in sorted(pairs)))
+        db.executemany("INSERT INTO term VALUES (?, ?, ?, ?, ?, ?)", term_rows)
+
     @classmethod
-    def build(cls, store: Store, base_iri: str, *, path: Path | None = None) -> LabelIndex:
-        """Read labels, types and descriptions of every entity from ``store`` and index them.
+    def build(cls, store: Store, base_iri: str, *, path: Path | None = None,
+              properties: Mapping[str, str] | None = None) -> LabelIndex:
+        """Read labels, types and descriptions of every entity from ``store`` and index them, with the
+        values of ``properties`` (id -> a SELECT of ``?s ?v``; by default reconciliation's catalogue).
 
         ``path`` is where the index file goes (a release folder, say); by default a temporary
         file, removed when the index is garbage-collected or the process that built it exits.
         """
+        if properties is None:
+            # imported here: the reconcile package imports this module at its top
+            from .reconcile.properties import indexed_queries
+
+            properties = indexed_queries()
         prefix = f"{base_iri}id/"
         labels: dict[str, list[Label]] = defaultdict(list)
         # (subject, text, language, kind): equal keys are equal labels (skos:altLabel and
@@ -513,7 +629,14 @@ class LabelIndex:
                     descriptions=tuple(sorted(descriptions.get(iri, ()), key=lambda d: d[1] != "en")),
                 )
 
-        return cls(entities(), dict(class_labels), path=path)
+        def property_rows(query: str) -> Iterator[tuple[str, Term]]:
+            for row in store.select(query):
+                s, v = row.get("s"), row.get("v")
+                if isinstance(s, NamedNode) and v is not None:
+                    yield s.value, v
+
+        return cls(entities(), dict(class_labels), path=path,
+                   properties=((pid, query, property_rows(query)) for pid, query in properties.items()))
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -553,6 +676,35 @@ class LabelIndex:
             if row is not None:
                 return self._entity_cache(int(row[0]))
         return None
+
+    def property_values(self, pid: str, query: str, entity_ids: Sequence[str]) -> dict[str, list[IndexedValue]] | None:
+        """The values of property ``pid`` of each entity of ``entity_ids``, in N-Triples order (as
+        :func:`~clair_kg.reconcile.properties.fetch_values` lists them), or None when the index was not
+        built with that property from that very ``query`` (ask the store then).
+
+        One SQL statement, whatever the number of entities.
+        """
+        known = self._props.get(pid)
+        if known is None or known[1] != query:
+            return None
+        wanted = list(dict.fromkeys(entity_ids))
+        out: dict[str, list[IndexedValue]] = {}
+        if not wanted:
+            return out
+        rows = self._db().execute(
+            "SELECT e.id, t.kind, t.value, t.extra, t.labels FROM entity e "
+            "JOIN prop_value v ON v.prop = ? AND v.entity = e.n JOIN term t ON t.n = v.term "
+            f"WHERE e.id IN ({','.join('?' * len(wanted))}) ORDER BY e.id, t.text", [known[0], *wanted])
+        for entity_id, kind, value, extra, labels in rows:
+            term: NamedNode | Literal
+            if kind == "i":
+                term = NamedNode(value)
+            elif extra.startswith("@"):
+                term = Literal(value, language=extra[1:])
+            else:
+                term = Literal(value, datatype=NamedNode(extra))
+            out.setdefault(entity_id, []).append(IndexedValue(term, tuple(labels.split("\x1f")) if labels else ()))
+        return out
 
     def with_label(self, text: str, *, limit: int = 100) -> list[Entity]:
         """The entities (at most ``limit``) with a label equal to ``text`` once both are normalised."""
@@ -600,7 +752,26 @@ class LabelIndex:
         limit = max(0, limit)
         if not wanted_query or limit == 0:
             return []
-        deadline = _Deadline(timeout)
+        deadline = _Deadline(timeout)  # waiting for the lane counts: no request queues past its limit
+        with self.turn(timeout):
+            return self._bounded(wanted_query, types, lang, limit, deadline)
+
+    @contextlib.contextmanager
+    def turn(self, timeout: float | None) -> Iterator[None]:
+        """Hold this process's search lane (:attr:`lane`) for the block, waiting at most ``timeout`` seconds.
+
+        :raises QueryTimeout: the lane did not come free in time (the process is busy searching).
+        """
+        if not self.lane.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+            raise QueryTimeout(f"the search waited past its time limit of {timeout:g} s for the searches "
+                               "before it: the server is busy, try again")
+        try:
+            yield
+        finally:
+            self.lane.release()
+
+    def _bounded(self, wanted_query: str, types: Iterable[str], lang: str | None, limit: int,
+                 deadline: _Deadline) -> list[SearchHit]:
         filters, params = self._filters([t for t in types if t], lang)
         db = self._db()
         if deadline.at is not None:
@@ -699,17 +870,29 @@ class LabelIndex:
         candidates = {w for (w,) in db.execute(
             f"SELECT v.word FROM vocab v WHERE v.n IN (SELECT word FROM vocab_del WHERE key IN "
             f"({','.join('?' * len(keys))}))", keys)}
-        # the words sharing most trigrams with ``word``, counted in SQLite from each trigram's rows
-        # (FTS5 ranking every word that holds one of them costs several times as much); a trigram
-        # thousands of words hold adds its first rows only, so that the work stays bounded
+        # the words sharing most trigrams with ``word`` (ties: the lower word number first), counted
+        # here from each trigram's packed list: a GROUP BY in SQLite costs two to three times as much;
+        # a trigram thousands of words hold adds its first words only, so that the work stays bounded
         grams = sorted(_grams(word))
         if grams:
-            each = " UNION ALL ".join(
-                ["SELECT * FROM (SELECT rowid AS n FROM vocab_text WHERE vocab_text MATCH ? LIMIT ?)"] * len(grams))
-            args = [x for gram in grams for x in (_phrase(gram), _GRAM_ROWS)]
-            candidates.update(w for (w,) in db.execute(
-                f"SELECT v.word FROM (SELECT n FROM ({each}) GROUP BY n ORDER BY count(*) DESC, n LIMIT ?) g "
-                "JOIN vocab v ON v.n = g.n", [*args, _FUZZY_CANDIDATES]))
+            shared: Counter[int] = Counter()
+            for (packed,) in db.execute(
+                    f"SELECT words FROM vocab_gram WHERE gram IN ({','.join('?' * len(grams))})", grams):
+                listed = array("i")
+                listed.frombytes(packed)
+                shared.update(listed)
+            by_count: dict[int, list[int]] = defaultdict(list)
+            for n, count in shared.items():
+                by_count[count].append(n)
+            most: list[int] = []
+            for count in sorted(by_count, reverse=True):
+                most.extend(sorted(by_count[count]))
+                if len(most) >= _FUZZY_CANDIDATES:
+                    break
+            most = most[:_FUZZY_CANDIDATES]
+            if most:
+                candidates.update(w for (w,) in db.execute(
+                    f"SELECT word FROM vocab WHERE n IN ({','.join('?' * len(most))})", most))
         # and words starting with the same two characters, as before the deletion index: a long
         # word with two letters changed in the middle shares few trigrams
         candidates.update(w for (w,) in db.execute(
@@ -730,9 +913,15 @@ class LabelIndex:
         a whole label and word by word, as :func:`_fuzzy_ratio` does."""
         words = _words(q) or (q,)
         close: dict[str, float] = {}
+        # how many labels hold each word of the query that the labels use (one statement)
+        used: dict[str, int] = {}
+        if len(words) > 1:
+            distinct = list(dict.fromkeys(words))
+            used = dict(db.execute(f"SELECT word, labels FROM vocab WHERE word IN ({','.join('?' * len(distinct))})",
+                                   distinct).fetchall())
         for word in dict.fromkeys(words):
             deadline.check()
-            if len(words) > 1 and db.execute("SELECT 1 FROM vocab WHERE word = ?", [word]).fetchone():
+            if word in used:
                 # A word of a longer query that the labels use as it is: the labels holding it are
                 # the candidates; its near neighbours would add little to a whole-label ratio.
                 close[word] = 1.0
@@ -749,18 +938,21 @@ class LabelIndex:
         if words != (q,):
             # A longer query: its rare words find the labels like it; a word thousands of labels
             # hold ("office") adds rows to read, not candidates, when a rarer one is there.
-            frequent = {w for w in chosen if db.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM word WHERE word = ? LIMIT ?)",
-                [w, _COMMON_PREFIX]).fetchone()[0] >= _COMMON_PREFIX}
+            frequent = {w for (w,) in db.execute(
+                f"SELECT word FROM vocab WHERE labels >= ? AND word IN ({','.join('?' * len(chosen))})",
+                [_COMMON_PREFIX, *chosen])}
             if len(frequent) < len(chosen):
                 chosen = [w for w in chosen if w not in frequent]
+        kth: float | None = None  # the limit-th best score so far; None: to be worked out again
+        label_ratios: dict[str, float] = {}  # a label's ratio, by its text: labels recur across close words
         for candidate in chosen:
             deadline.check()
             if words == (q,) and len(best) >= limit and limit > 0:
                 # The close words come closest first, and a label holding this one (and no closer
                 # word) scores at most 0.6 x its ratio + the best bonus: once ``limit`` entities
                 # score above that, no later word can change the answer.
-                kth = heapq.nlargest(limit, (key[0] for key in best.values()))[-1]
+                if kth is None:
+                    kth = heapq.nlargest(limit, (key[0] for key in best.values()))[-1]
                 if kth > 0.6 * close[candidate] + _MAX_BONUS + 1e-4:
                     break
             # the label's text from the index row: an entity is only read for the hits returned
@@ -770,13 +962,15 @@ class LabelIndex:
             for n, pos, norm, bonus in rows:
                 if n in taken:
                     continue
-                ratio = _fuzzy_ratio(q, norm, memo)
-                if not ratio:
+                known = label_ratios.get(norm)
+                label_ratio = label_ratios[norm] = _fuzzy_ratio(q, norm, memo) if known is None else known
+                if not label_ratio:
                     continue
-                score = round(min(1.0, round(0.6 * ratio, 4) + bonus), 4)
+                score = round(min(1.0, round(0.6 * label_ratio, 4) + bonus), 4)
                 key = (score, -len(norm), -pos)
                 if n not in best or key > best[n]:
                     best[n] = key
+                    kth = None
         ordered = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
         out: dict[int, SearchHit] = {}
         for n, (score, _, neg_pos) in ordered[:limit]:

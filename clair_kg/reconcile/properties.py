@@ -4,11 +4,16 @@ Each :class:`PropertyDef` is a fixed SPARQL pattern from ``?s`` (the entity) to 
 :func:`fetch_values` runs one for many entities at once, passing the entities as a ``VALUES`` block
 of serialized ``NamedNode`` terms (validated when they were made, never raw request text). A full
 predicate IRI also works as a property id (``?s <iri> ?v``), bound the same way.
+
+The label index holds every catalogue property's values too (:func:`indexed_queries`, read by
+``LabelIndex.build``), so that scoring candidates and data extension ask the index, not the store;
+the store answers what the index does not hold (a property given by IRI).
 """
 
 from __future__ import annotations
 
-__all__ = ["CATALOGUE", "PropertyDef", "fetch_values", "find_subjects", "resolve_property"]
+__all__ = ["CATALOGUE", "PropertyDef", "fetch_values", "find_subjects", "indexed_queries", "resolve_property",
+           "values_query"]
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -98,6 +103,17 @@ def resolve_property(pid: str, *, param: str) -> PropertyDef:
         return PropertyDef(pid, pid.rsplit("#", 1)[-1].rsplit("/", 1)[-1], f"The values of <{pid}>.",
                            "?s ?p ?v .")
     return PropertyDef(pid, pid, "Not a property of this dataset: it has no values.", "")
+
+
+def values_query(prop: PropertyDef) -> str:
+    """The SELECT of ``?s ?v`` for every subject's values of ``prop``: what the label index stores, and
+    under which it looks them up (a changed pattern is a different query: the store answers then)."""
+    return f"{_PREFIXES}SELECT DISTINCT ?s ?v WHERE {{\n  {prop.pattern}\n  FILTER(isIRI(?s))\n}}"
+
+
+def indexed_queries() -> dict[str, str]:
+    """Property id -> :func:`values_query` for every property of the catalogue (all have a pattern)."""
+    return {prop.id: values_query(prop) for prop in CATALOGUE if prop.pattern}
 
 
 def fetch_values(store: Store, prop: PropertyDef, subjects: Sequence[str]) -> dict[str, list[Term]]:

@@ -22,9 +22,17 @@ from pyoxigraph import Literal, NamedNode
 from .. import __version__
 from ..errors import QueryTimeout
 from ..namespaces import PREFIXES
-from ..search import Entity, LabelIndex, SearchHit, normalise
+from ..search import Entity, IndexedValue, LabelIndex, SearchHit, normalise
 from ..store import Store, Term
-from .properties import CATALOGUE, WIKIDATA_ENTITY, PropertyDef, fetch_values, find_subjects, resolve_property
+from .properties import (
+    CATALOGUE,
+    WIKIDATA_ENTITY,
+    PropertyDef,
+    fetch_values,
+    find_subjects,
+    resolve_property,
+    values_query,
+)
 from .requests import ExtendQuery, PropertyValue, ReconQuery
 
 _CLAIR = PREFIXES["clair"]
@@ -127,7 +135,8 @@ class ReconcileService:
         :raises QueryTimeout: the batch took longer than the service's ``timeout``.
         """
         self._start()
-        return {key: {"result": self._reconcile_one(query)} for key, query in batch.items()}
+        with self.index.turn(self.timeout):  # the whole batch in one turn (see LabelIndex.lane)
+            return {key: {"result": self._reconcile_one(query)} for key, query in batch.items()}
 
     def _start(self) -> None:
         self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
@@ -253,7 +262,7 @@ class ReconcileService:
         per_entity: dict[str, list[tuple[str, float]]] = {iri: [] for iri in iris}
         for pid, wanted in properties:
             prop = resolve_property(pid, param="queries")
-            values = fetch_values(self.store, prop, iris)
+            values = self._values(prop, entities)
             # each wanted value's text normalised once, not once per candidate
             wanted_texts = [(value, normalise(value.text)) for value in wanted]
             for iri in iris:
@@ -271,10 +280,28 @@ class ReconcileService:
                 per_entity[iri].append((pid, round(hits / len(wanted), 4) if wanted else 0.0))
         return {iri: tuple(scores) for iri, scores in per_entity.items()}
 
-    def _ids(self, values: Sequence[Term]) -> set[str]:
+    def _values(self, prop: PropertyDef, entities: Sequence[Entity]) -> dict[str, list[IndexedValue]]:
+        """The values of ``prop`` of each of ``entities`` (by IRI), from the index when it holds the
+        property (one SQL statement), else from the store."""
+        if not prop.pattern or not entities:
+            return {}
+        indexed = self.index.property_values(prop.id, values_query(prop), [e.id for e in entities])
+        if indexed is not None:
+            return {e.iri: indexed[e.id] for e in entities if e.id in indexed}
+        out: dict[str, list[IndexedValue]] = {}
+        for iri, terms in fetch_values(self.store, prop, [e.iri for e in entities]).items():
+            values = []
+            for term in terms:
+                found = self.index.get(term.value) if isinstance(term, NamedNode) else None
+                labels = () if found is None else tuple(dict.fromkeys(label.norm for label in found.labels))
+                values.append(IndexedValue(term, labels))
+            out[iri] = values
+        return out
+
+    def _ids(self, values: Sequence[IndexedValue]) -> set[str]:
         """The ids a property value given by id can match: IRIs, QIDs, and this dataset's entity ids."""
         ids: set[str] = set()
-        for value in values:
+        for value in (v.term for v in values):
             if isinstance(value, NamedNode):
                 ids.add(value.value)
                 if value.value.startswith(WIKIDATA_ENTITY):
@@ -283,17 +310,17 @@ class ReconcileService:
                     ids.add(value.value[len(self._entity_prefix):])
         return ids
 
-    def _texts(self, values: Sequence[Term]) -> set[str]:
+    @staticmethod
+    def _texts(values: Sequence[IndexedValue]) -> set[str]:
         """The normalised texts a property value can match: literals, IRIs, QIDs, entities' labels."""
         texts: set[str] = set()
-        for value in values:
+        for indexed in values:
+            value = indexed.term
             if isinstance(value, NamedNode):
                 texts.add(normalise(value.value))
                 if value.value.startswith(WIKIDATA_ENTITY):
                     texts.add(normalise(value.value[len(WIKIDATA_ENTITY):]))
-                entity = self.index.get(value.value)
-                if entity is not None:
-                    texts.update(label.norm for label in entity.labels)
+                texts.update(indexed.labels)
             elif isinstance(value, Literal):
                 texts.add(normalise(value.value))
         return texts
@@ -303,7 +330,8 @@ class ReconcileService:
     def suggest_entities(self, prefix: str, *, cursor: int = 0, limit: int = DEFAULT_LIMIT,
                          types: Sequence[str] = ()) -> dict[str, Any]:
         self._start()
-        hits = self._search(prefix, types=types, limit=cursor + limit)[cursor:]
+        with self.index.turn(self.timeout):
+            hits = self._search(prefix, types=types, limit=cursor + limit)[cursor:]
         result = []
         for hit in hits:
             item: dict[str, Any] = {"id": hit.entity.id, "name": hit.label,
@@ -358,7 +386,7 @@ class ReconcileService:
     def extend(self, query: ExtendQuery) -> dict[str, Any]:
         props = [(p, resolve_property(p.id, param="extend")) for p in query.properties]
         entities = {i: self.index.get(i) for i in query.ids}
-        iris = [e.iri for e in entities.values() if e is not None]
+        found = list({e.iri: e for e in entities.values() if e is not None}.values())
         meta = []
         for _, prop in props:
             item: dict[str, Any] = {"id": prop.id, "name": prop.name}
@@ -369,9 +397,10 @@ class ReconcileService:
         for requested, prop in props:
             limit = _int_setting(requested.settings.get("limit"))
             lang = requested.settings.get("lang") if requested.settings.get("lang") in ("en", "ja") else "en"
-            values = fetch_values(self.store, prop, iris)
+            values = self._values(prop, found)
             for entity_id, entity in entities.items():
-                cells = [] if entity is None else [self._cell(prop, v, str(lang)) for v in values.get(entity.iri, [])]
+                cells = [] if entity is None else [self._cell(prop, v.term, str(lang))
+                                                   for v in values.get(entity.iri, [])]
                 rows[entity_id][prop.id] = cells[:limit] if limit else cells
         return {"meta": meta, "rows": rows}
 
