@@ -13,10 +13,8 @@ once the document is cached.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
+from bench import synthetic
 from clair_kg.entity_graph import (
     FIRST_TRY_LIMIT,
     MAX_INCOMING,
@@ -281,14 +280,6 @@ ALMOST_HUB = ID + "place/almost-hub-test"
 BIG = ID + "thing/big-test"
 
 
-def _load_generator() -> Any:
-    # bench/ is not an installed package; load the generator from the checkout
-    spec = importlib.util.spec_from_file_location("bench_synthetic_documents", ROOT / "bench" / "synthetic.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _edge_case_quads() -> bytes:
@@ -310,7 +301,7 @@ def _edge_case_quads() -> bytes:
 def wide_store(release: Release) -> EmbeddedStore:
     """The CLAIR release, the 10^4 synthetic graph and the edge cases, in one embedded store."""
     out = io.StringIO()
-    _load_generator().write_nquads(out, SYNTHETIC_SIZE, 0)
+    synthetic.write_nquads(out, SYNTHETIC_SIZE, 0)
     store = EmbeddedStore(base_iri=BASE)
     store.load_nquads(release.nquads + out.getvalue().encode("utf-8") + _edge_case_quads())
     return store

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import json
 import os
@@ -11,13 +10,13 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph
 import pytest
 from conftest import app_for
 from fastapi.testclient import TestClient
 
+from bench import synthetic
 from clair_kg.errors import QueryTimeout
 from clair_kg.project import Project
 from clair_kg.publish import Distribution
@@ -32,17 +31,8 @@ SIZE = 10_000
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_generator() -> Any:
-    # bench/ is not an installed package; load the generator from the checkout
-    spec = importlib.util.spec_from_file_location("bench_synthetic", ROOT / "bench" / "synthetic.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
-synthetic = _load_generator()
 
 
 def _nquads(statements: int = SIZE, seed: int = 0) -> bytes:
