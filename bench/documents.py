@@ -67,7 +67,7 @@ from clair_kg.release import prepare_release
 from clair_kg.store.loading import extra_graphs
 
 from . import synthetic
-from .load import find_wrk
+from .load import find_wrk, read_wrk_json, rotation_script
 from .servers import Server, ServerFailed, Servers, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,25 +199,6 @@ def check_answers(ours: Server, oxigraph: Server, entities: list[str]) -> int:
 
 # --- the load --------------------------------------------------------------------------------------
 
-_LUA = """\
-local paths = %(paths)s
-local accepts = %(accepts)s
-local i = 0
-init = function(args)
-  i = math.random(0, #paths - 1)
-end
-request = function()
-  i = (i %% #paths) + 1
-  return wrk.format("GET", paths[i], {["Accept"] = accepts[i], ["Accept-Language"] = "en"})
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"requests": %%d, "duration_us": %%d, "errors": %%d, "status": %%d, "p50_us": %%d, ' ..
-    '"p99_us": %%d}\\n', summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99)))
-end
-"""
 
 
 def _requests(mix: str, entities: list[str], hot: list[str]) -> tuple[list[str], list[str]]:
@@ -240,15 +221,11 @@ def _requests(mix: str, entities: list[str], hot: list[str]) -> tuple[list[str],
     return paths, accepts
 
 
-def _lua_list(items: list[str]) -> str:
-    return "{" + ",\n".join(json.dumps(item) for item in items) + "}"
-
-
 def run_once(wrk: str, server: Server, paths: list[str], accepts: list[str], *, connections: int,
              duration: float, workdir: Path, name: str) -> dict[str, Any]:
     """One bounded wrk run; req/s, latencies, errors (non-2xx/3xx too) and the server's CPU per request."""
     script = workdir / f"{name}.lua"
-    script.write_text(_LUA % {"paths": _lua_list(paths), "accepts": _lua_list(accepts)})
+    script.write_text(rotation_script(paths, accepts, headers={"Accept-Language": "en"}))
     load = os.getloadavg()[0]
     cpu_before = server.cpu_seconds()
     seconds = max(1, round(duration))
@@ -256,14 +233,11 @@ def run_once(wrk: str, server: Server, paths: list[str], accepts: list[str], *, 
             server.base]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     cpu_after = server.cpu_seconds()
-    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    data = json.loads(line.removeprefix("BENCH_JSON "))
+    data = read_wrk_json(done.returncode, done.stdout, done.stderr)
     requests = data["requests"]
     cpu = (cpu_after - cpu_before) / requests * 1e6 if requests and cpu_before is not None and cpu_after else None
     return {"rps": requests / (data["duration_us"] / 1e6), "p50_ms": data["p50_us"] / 1000,
-            "p99_ms": data["p99_us"] / 1000, "errors": data["errors"] + data["status"], "requests": requests,
+            "p99_ms": data["p99_us"] / 1000, "errors": data["errors"], "requests": requests,
             "cpu_us": cpu, "load": round(load, 2)}
 
 

@@ -5,14 +5,15 @@ fixed duration, the same request rotation). Both return a :class:`RunResult`.
 
 from __future__ import annotations
 
-__all__ = ["DISTINCT_SUFFIX", "MIXES", "RunResult", "find_wrk", "run_python", "run_wrk"]
+__all__ = ["DISTINCT_SUFFIX", "MIXES", "RunResult", "find_wrk", "read_wrk_json", "rotation_script", "run_python",
+           "run_wrk"]
 
 import asyncio
 import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -63,11 +64,17 @@ def find_wrk() -> str | None:
 _LUA = """\
 local paths = %(paths)s
 local accepts = %(accepts)s
+local extra = %(headers)s
+local function headers_of(k)
+  local h = {["Accept"] = accepts[k]}
+  for name, value in pairs(extra) do h[name] = value end
+  return h
+end
 local reqs = {}
 local i = 0
 init = function(args)
   for k = 1, #paths do
-    reqs[k] = wrk.format("GET", paths[k], {["Accept"] = accepts[k]})
+    reqs[k] = wrk.format("GET", paths[k], headers_of(k))
   end
   i = math.random(0, #paths - 1)
 end
@@ -103,12 +110,33 @@ request = function()
   i = (i % #paths) + 1
   n = n + 1
   return wrk.format("GET", paths[i] .. \"""" + DISTINCT_SUFFIX + """\" .. (thread_id or 0) .. "-" .. n,
-                    {["Accept"] = accepts[i]})
+                    headers_of(i))
 end"""
 
 
-def _lua_list(items: list[str]) -> str:
+def _lua_list(items: Sequence[str]) -> str:
     return "{" + ", ".join(json.dumps(item) for item in items) + "}"  # JSON strings are valid Lua strings here
+
+
+def rotation_script(paths: Sequence[str], accepts: Sequence[str], *, distinct: bool = False,
+                    headers: Mapping[str, str] | None = None) -> str:
+    """The wrk script every bench drives a server with: GET ``paths`` in rotation (``accepts[i]`` for
+    ``paths[i]``, plus ``headers``), each connection starting at a random place; with ``distinct`` every
+    request is made unique by a trailing comment. Its summary line is read by :func:`read_wrk_json`."""
+    extra = "{" + ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in (headers or {}).items()) + "}"
+    return _LUA % {"paths": _lua_list(paths), "accepts": _lua_list(accepts), "headers": extra,
+                   "request": _REQUEST_DISTINCT if distinct else _REQUEST_CACHED}
+
+
+def read_wrk_json(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+    """The summary a :func:`rotation_script` run printed, with ``errors``: every failed request
+    (connect, read, write, timeout, and non-2xx/3xx statuses)."""
+    line = next((x for x in stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
+    if returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({returncode}): {stderr.strip() or stdout.strip()}")
+    data: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
+    data["errors"] = data["connect"] + data["read"] + data["write"] + data["status"] + data["timeout"]
+    return data
 
 
 def run_wrk(
@@ -119,10 +147,7 @@ def run_wrk(
     """One wrk run of ``mix``; ``mid_run`` is called half-way through and its answer joins ``detail``."""
     paths = [request_path(query_path, q) for q in queries]
     script = workdir / f"rotate-{mix}-{server}-{run}.lua"
-    script.write_text(_LUA % {
-        "paths": _lua_list(paths), "accepts": _lua_list([q.accept for q in queries]),
-        "request": _REQUEST_DISTINCT if mix == "distinct" else _REQUEST_CACHED,
-    })
+    script.write_text(rotation_script(paths, [q.accept for q in queries], distinct=mix == "distinct"))
     seconds = max(1, round(duration))
     argv = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
             "--timeout", f"{max(1, round(timeout))}s", "-s", str(script), base_url]
@@ -137,14 +162,11 @@ def run_wrk(
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-    line = next((x for x in stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
-    if proc.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({proc.returncode}): {stderr.strip() or stdout.strip()}")
-    data = json.loads(line.removeprefix("BENCH_JSON "))
+    data = read_wrk_json(proc.returncode, stdout, stderr)
     duration_s = data["duration_us"] / 1e6
-    errors = data["connect"] + data["read"] + data["write"] + data["status"] + data["timeout"]
     return RunResult(
-        server=server, run=run, tool="wrk", mix=mix, duration_s=duration_s, requests=data["requests"], errors=errors,
+        server=server, run=run, tool="wrk", mix=mix, duration_s=duration_s, requests=data["requests"],
+        errors=data["errors"],
         rps=data["requests"] / duration_s if duration_s else 0.0,
         p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
         mean_ms=data["mean_us"] / 1000, max_ms=data["max_us"] / 1000,

@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 import httpx
 
 from . import synthetic
-from .load import find_wrk, run_python, run_wrk
+from .load import find_wrk, read_wrk_json, rotation_script, run_python, run_wrk
 from .queries import JSON_RESULTS, N_TRIPLES, PREFIXES, BenchQuery
 from .run import answer_count
 
@@ -226,24 +226,6 @@ class Load:
                 "requests": self.requests, "tool": self.tool}
 
 
-_LUA = """\
-local paths = %s
-local accept = %s
-local i = 0
-init = function(args)
-  i = math.random(0, #paths - 1)
-end
-request = function()
-  i = (i %% #paths) + 1
-  return wrk.format("GET", paths[i], {["Accept"] = accept})
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('BENCH_JSON {"requests": %%d, "duration_us": %%d, "errors": %%d, "p50_us": %%d, ' ..
-    '"p99_us": %%d}\\n', summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-"""
 
 
 def under_load(base: str, paths: tuple[str, ...], *, connections: int, duration: float, workdir: Path,
@@ -253,15 +235,12 @@ def under_load(base: str, paths: tuple[str, ...], *, connections: int, duration:
     wrk = find_wrk()
     if wrk is not None:
         script = workdir / f"{name}.lua"
-        script.write_text(_LUA % ("{" + ", ".join(json.dumps(p) for p in paths) + "}", json.dumps(accept)))
+        script.write_text(rotation_script(paths, [accept] * len(paths)))
         seconds = max(1, round(duration))
         argv = [wrk, "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
                 "-s", str(script), base]
         out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
-        line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
-        if line is None:
-            raise RuntimeError(f"wrk failed: {out.stderr or out.stdout}")
-        data = json.loads(line.removeprefix("BENCH_JSON "))
+        data = read_wrk_json(out.returncode, out.stdout, out.stderr)
         elapsed = data["duration_us"] / 1e6
         return Load(data["requests"] / elapsed, data["p50_us"] / 1000, data["p99_us"] / 1000, data["errors"],
                     data["requests"], "wrk")
